@@ -1,0 +1,3 @@
+namespace Qmmm.Numerics
+
+// (not yet written: see the file list in Qmmm.Numerics.fsproj)

@@ -1,0 +1,3 @@
+module Qmmm.Numerics.Tests.DerivativesTensors
+
+// (tests not yet written)

@@ -1,0 +1,3 @@
+module Qmmm.Numerics.Tests.GeometryDomains
+
+// (tests not yet written)

@@ -1,0 +1,3 @@
+module Qmmm.Numerics.Tests.GeometryLattice
+
+// (tests not yet written)

@@ -1,0 +1,3 @@
+module Qmmm.Numerics.Tests.GeometryNeighbours
+
+// (tests not yet written)

@@ -1,0 +1,3 @@
+module Qmmm.Numerics.Tests.GeometryStencil
+
+// (tests not yet written)

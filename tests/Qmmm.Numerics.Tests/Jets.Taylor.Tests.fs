@@ -1,0 +1,3 @@
+module Qmmm.Numerics.Tests.JetsTaylor
+
+// (tests not yet written)

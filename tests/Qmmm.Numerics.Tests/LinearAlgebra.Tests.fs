@@ -1,0 +1,3 @@
+module Qmmm.Numerics.Tests.LinearAlgebra
+
+// (tests not yet written)

@@ -1,0 +1,3 @@
+module Qmmm.Numerics.Tests.PotentialsEamMarinica
+
+// (tests not yet written)

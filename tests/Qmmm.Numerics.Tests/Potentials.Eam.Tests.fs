@@ -1,0 +1,3 @@
+module Qmmm.Numerics.Tests.PotentialsEam
+
+// (tests not yet written)

@@ -1,0 +1,3 @@
+module Qmmm.Numerics.Tests.PotentialsEamZhou
+
+// (tests not yet written)
