@@ -1,0 +1,17 @@
+/// `dotnet run --project bench/Qmmm.Bench -c Release -- [lapack|eam|derivatives|all] [options]`
+module Qmmm.Bench.Program
+
+[<EntryPoint>]
+let main argv =
+    let what = if argv.Length > 0 then argv.[0] else "all"
+    let rest = if argv.Length > 1 then argv.[1..] else [||]
+    match what with
+    | "lapack" -> LinearAlgebra.run rest
+    | "eam" -> Eam.run rest
+    | "derivatives" -> Derivatives.run rest
+    | "all" ->
+        LinearAlgebra.run rest
+        Eam.run rest
+        Derivatives.run rest
+    | other -> eprintfn "unknown benchmark '%s' (lapack, eam, derivatives, all)" other
+    0
