@@ -1,0 +1,816 @@
+using System.Globalization;
+using System.Text;
+using Qmmm.Numerics;
+
+namespace Qmmm.Host.IO;
+
+/// <summary>
+/// Extended XYZ files with ASE's conventions (ase.io.extxyz, checked against ASE 3.22.1): per frame a line with the
+/// atom count, a comment line of <c>key=value</c> pairs, then one line per atom with the columns that
+/// <c>Properties=name:T:n:...</c> declares (T = R real, I integer, S string, L logical).
+/// <list type="bullet">
+/// <item><c>Lattice="a1x a1y a1z a2x a2y a2z a3x a3y a3z"</c>: cell rows (Å); absent for a structure without cell.</item>
+/// <item><c>pbc="T T F"</c>: periodicity; without it, periodic along all axes when a Lattice is given, else none.</item>
+/// <item><c>Properties=species:S:1:pos:R:3[:forces:R:3][:energies:R:1]</c>: symbols, positions (Å), forces (eV/Å),
+/// site energies (eV); any other column is kept as an <see cref="XyzColumn"/> and written back.</item>
+/// <item><c>energy=</c> (eV); <c>virial="..."</c> (eV) and <c>stress="..."</c> (eV/Å³, σ = −W/V): 9 numbers of the
+/// 3×3 matrix in column-major order, as ASE writes them (<c>stress</c> also accepted as 6 Voigt numbers xx yy zz yz xz xy).</item>
+/// <item>Other keys: kept in <see cref="Structure.Info"/> as text. Values may be quoted with <c>"</c>, <c>'</c>,
+/// <c>{}</c> or <c>[]</c>, with <c>\</c> escaping the next character; a bare key means <c>T</c>.</item>
+/// </list>
+/// Units are not written into the file (ASE does not); they are eV, Å, eV/Å, eV/Å³ throughout.
+/// Reals are written with the shortest representation that reads back to the same double, so a write→read
+/// round trip is exact.
+/// </summary>
+public static class ExtXyz
+{
+    private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
+
+    /// <summary>Reads every frame of the extended XYZ file at <paramref name="path"/>.</summary>
+    /// <exception cref="QmmmException">The file does not exist or cannot be read.</exception>
+    /// <exception cref="ExtXyzFormatException">The content is malformed; the message names file, line and field.</exception>
+    public static Structure[] Read(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        if (Directory.Exists(path))
+        {
+            throw new QmmmException($"{path}: is a directory, expected an extended XYZ file");
+        }
+
+        if (!File.Exists(path))
+        {
+            throw new QmmmException($"{path}: no such file");
+        }
+
+        try
+        {
+            using var reader = new StreamReader(path, Encoding.UTF8);
+            return Read(reader, path);
+        }
+        catch (IOException e)
+        {
+            throw new QmmmException($"{path}: cannot read: {e.Message}", e);
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            throw new QmmmException($"{path}: cannot read: {e.Message}", e);
+        }
+    }
+
+    /// <summary>Reads every frame from <paramref name="reader"/>; <paramref name="source"/> names it in error messages.</summary>
+    /// <exception cref="ExtXyzFormatException">The content is malformed; the message names source, line and field.</exception>
+    public static Structure[] Read(TextReader reader, string source)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        ArgumentNullException.ThrowIfNull(source);
+        var frames = new List<Structure>();
+        var lineNo = 0;
+        while (true)
+        {
+            var header = reader.ReadLine();
+            lineNo++;
+            if (header is null || header.Trim().Length == 0)
+            {
+                // End of data (ASE stops at the first blank header line too); anything after it must be blank.
+                while (header is not null)
+                {
+                    if (header.Trim().Length != 0)
+                    {
+                        throw new ExtXyzFormatException(source, lineNo, "atom count", 0, $"text after a blank line: '{Clip(header)}'");
+                    }
+
+                    header = reader.ReadLine();
+                    lineNo++;
+                }
+
+                break;
+            }
+
+            if (!int.TryParse(header.Trim(), NumberStyles.None, Inv, out var n))
+            {
+                throw new ExtXyzFormatException(source, lineNo, "atom count", 0, $"expected a non-negative integer, got '{Clip(header.Trim())}'");
+            }
+
+            frames.Add(ReadFrame(reader, source, ref lineNo, n));
+        }
+
+        return [.. frames];
+    }
+
+    /// <summary>Reads every frame from the text of an extended XYZ file; <paramref name="source"/> names it in error messages.</summary>
+    public static Structure[] Parse(string text, string source = "<text>")
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        using var reader = new StringReader(text);
+        return Read(reader, source);
+    }
+
+    /// <summary>Writes the frames to <paramref name="path"/> (replacing it), one frame per structure.</summary>
+    /// <exception cref="QmmmException">The file cannot be written, or a structure cannot be represented (non-finite position, clashing column name).</exception>
+    public static void Write(string path, IEnumerable<Structure> frames)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        ArgumentNullException.ThrowIfNull(frames);
+        var text = ToText(frames); // build first: a failure leaves no half-written file
+        try
+        {
+            File.WriteAllText(path, text, new UTF8Encoding(false));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new QmmmException($"{path}: cannot write: {e.Message}", e);
+        }
+    }
+
+    /// <summary>Writes the frames to <paramref name="writer"/>.</summary>
+    public static void Write(TextWriter writer, IEnumerable<Structure> frames)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        writer.Write(ToText(frames));
+    }
+
+    /// <summary>The extended XYZ text of the frames (lines end with <c>\n</c>).</summary>
+    public static string ToText(IEnumerable<Structure> frames)
+    {
+        ArgumentNullException.ThrowIfNull(frames);
+        var sb = new StringBuilder();
+        foreach (var s in frames)
+        {
+            ArgumentNullException.ThrowIfNull(s, nameof(frames));
+            WriteFrame(sb, s);
+        }
+
+        return sb.ToString();
+    }
+
+    /// <summary>
+    /// Formats a real as ASE reads it back exactly: the shortest round-trip representation with a decimal point or
+    /// exponent (<c>0.0</c>, <c>3.1434</c>, <c>1e-05</c>), <c>nan</c>, <c>inf</c>, <c>-inf</c> for non-finite values.
+    /// </summary>
+    public static string FormatReal(double v)
+    {
+        if (double.IsNaN(v))
+        {
+            return "nan";
+        }
+
+        if (double.IsInfinity(v))
+        {
+            return v > 0 ? "inf" : "-inf";
+        }
+
+        var s = v.ToString("R", Inv).Replace('E', 'e');
+        return s.Contains('.') || s.Contains('e') ? s : s + ".0";
+    }
+
+    /// <summary>Parses a real: invariant-culture decimal or exponent notation, also <c>nan</c>, <c>inf</c>, <c>-inf</c> (Python's spellings).</summary>
+    public static bool TryParseReal(string text, out double value)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        if (double.TryParse(text, NumberStyles.Float, Inv, out value))
+        {
+            return true;
+        }
+
+        switch (text.ToLowerInvariant())
+        {
+            case "nan":
+            case "+nan":
+            case "-nan":
+                value = double.NaN;
+                return true;
+            case "inf":
+            case "+inf":
+            case "infinity":
+                value = double.PositiveInfinity;
+                return true;
+            case "-inf":
+            case "-infinity":
+                value = double.NegativeInfinity;
+                return true;
+            default:
+                value = 0.0;
+                return false;
+        }
+    }
+
+    /// <summary>Parses a logical as ASE does: <c>T</c>, <c>True</c>, <c>true</c> or <c>F</c>, <c>False</c>, <c>false</c>.</summary>
+    public static bool TryParseLogical(string text, out bool value)
+    {
+        switch (text)
+        {
+            case "T":
+            case "True":
+            case "true":
+                value = true;
+                return true;
+            case "F":
+            case "False":
+            case "false":
+                value = false;
+                return true;
+            default:
+                value = false;
+                return false;
+        }
+    }
+
+    /// <summary>
+    /// Splits an extended XYZ comment line into ordered <c>(key, value)</c> pairs: whitespace separates pairs,
+    /// <c>=</c> separates key and value, values may be quoted with <c>"</c>, <c>'</c>, <c>{}</c> or <c>[]</c>,
+    /// <c>\</c> escapes the next character; a key without value gets <c>T</c> (ASE's rule). Later duplicates win.
+    /// </summary>
+    public static OrderedDictionary<string, string> ParseCommentLine(string line)
+    {
+        ArgumentNullException.ThrowIfNull(line);
+        var pairs = new List<(StringBuilder Key, List<StringBuilder> Values)>();
+        StringBuilder? part = null; // the part (key or value) characters go to; null between words
+        var awaitingValue = false;  // after '=' until the value's first character (allows "key= value")
+        var closing = '\0';
+        var escaped = false;
+
+        foreach (var ch in line.Trim())
+        {
+            if (escaped)
+            {
+                part!.Append(ch);
+                escaped = false;
+                continue;
+            }
+
+            if (closing != '\0')
+            {
+                if (ch == '\\')
+                {
+                    escaped = true;
+                }
+                else if (ch == closing)
+                {
+                    closing = '\0';
+                }
+                else
+                {
+                    part!.Append(ch);
+                }
+
+                continue;
+            }
+
+            if (char.IsWhiteSpace(ch))
+            {
+                part = null;
+                continue;
+            }
+
+            if (ch == '=')
+            {
+                if (pairs.Count == 0)
+                {
+                    pairs.Add((new StringBuilder(), []));
+                }
+
+                part = new StringBuilder();
+                pairs[^1].Values.Add(part);
+                awaitingValue = true;
+                continue;
+            }
+
+            if (part is null)
+            {
+                if (awaitingValue)
+                {
+                    part = pairs[^1].Values[^1];
+                }
+                else
+                {
+                    part = new StringBuilder();
+                    pairs.Add((part, []));
+                }
+            }
+
+            awaitingValue = false;
+            switch (ch)
+            {
+                case '\\':
+                    escaped = true;
+                    break;
+                case '"' or '\'':
+                    closing = ch;
+                    break;
+                case '{':
+                    closing = '}';
+                    break;
+                case '[':
+                    closing = ']';
+                    break;
+                default:
+                    part.Append(ch);
+                    break;
+            }
+        }
+
+        var result = new OrderedDictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (key, values) in pairs)
+        {
+            result[key.ToString()] = values.Count == 0 ? "T" : string.Join("=", values.Select(b => b.ToString()));
+        }
+
+        return result;
+    }
+
+    private static Structure ReadFrame(TextReader reader, string source, ref int lineNo, int n)
+    {
+        var comment = reader.ReadLine();
+        lineNo++;
+        if (comment is null)
+        {
+            throw new ExtXyzFormatException(source, lineNo, "comment line", 0, $"the frame declares {n} atoms but the file ends before its comment line");
+        }
+
+        var commentLine = lineNo;
+        var info = ParseCommentLine(comment);
+        if (info.ContainsKey(""))
+        {
+            throw new ExtXyzFormatException(source, commentLine, "comment line", 0, "a value without a key ('=' with nothing before it)");
+        }
+
+        // Cell and periodicity.
+        var cell = new double[3, 3];
+        var hasLattice = info.Remove("Lattice", out var latticeText);
+        if (hasLattice)
+        {
+            var v = ParseReals(latticeText!, source, commentLine, "Lattice", 9, 9);
+            for (var k = 0; k < 9; k++)
+            {
+                cell[k / 3, k % 3] = v[k];
+            }
+        }
+
+        bool[] pbc;
+        if (info.Remove("pbc", out var pbcText))
+        {
+            pbc = ParsePbc(pbcText!, source, commentLine);
+        }
+        else
+        {
+            pbc = hasLattice ? [true, true, true] : [false, false, false];
+        }
+
+        for (var k = 0; k < 3; k++)
+        {
+            if (pbc[k] && cell[k, 0] == 0.0 && cell[k, 1] == 0.0 && cell[k, 2] == 0.0)
+            {
+                throw new ExtXyzFormatException(source, commentLine, "pbc", 0, $"axis {k + 1} is periodic (T) but lattice vector a{k + 1} is {(hasLattice ? "zero" : "missing (no Lattice)")}");
+            }
+        }
+
+        // Columns.
+        var properties = info.Remove("Properties", out var propText) ? propText! : "species:S:1:pos:R:3";
+        var columns = ParseProperties(properties, source, commentLine);
+
+        // Per-frame results.
+        double? energy = null;
+        if (info.Remove("energy", out var energyText))
+        {
+            energy = ParseReals(energyText!, source, commentLine, "energy", 1, 1)[0];
+        }
+
+        double[,]? virial = null;
+        if (info.Remove("virial", out var virialText))
+        {
+            virial = ColumnMajor(ParseReals(virialText!, source, commentLine, "virial", 9, 9));
+        }
+
+        double[,]? stress = null;
+        if (info.Remove("stress", out var stressText))
+        {
+            var v = ParseReals(stressText!, source, commentLine, "stress", 6, 9);
+            stress = v.Length == 9
+                ? ColumnMajor(v)
+                : new double[,] { { v[0], v[5], v[4] }, { v[5], v[1], v[3] }, { v[4], v[3], v[2] } };
+        }
+
+        // Atom lines.
+        var total = columns.Sum(c => c.Width);
+        var data = columns.Select(c => NewArray(c.Kind, n * c.Width)).ToArray();
+        for (var atom = 0; atom < n; atom++)
+        {
+            var line = reader.ReadLine();
+            lineNo++;
+            if (line is null)
+            {
+                throw new ExtXyzFormatException(source, lineNo, "atom count", 0, $"the frame declares {n} atoms but the file ends after {atom}");
+            }
+
+            var tokens = line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
+            var t = 0;
+            for (var c = 0; c < columns.Length; c++)
+            {
+                var col = columns[c];
+                for (var k = 0; k < col.Width; k++, t++)
+                {
+                    if (t >= tokens.Length)
+                    {
+                        throw new ExtXyzFormatException(source, lineNo, col.Name, t + 1, $"missing: the line has {tokens.Length} columns, Properties declares {total}");
+                    }
+
+                    StoreValue(data[c], col, atom * col.Width + k, tokens[t], source, lineNo, t + 1, atom, k);
+                }
+            }
+
+            if (tokens.Length > total)
+            {
+                throw new ExtXyzFormatException(source, lineNo, "Properties", total + 1, $"the line has {tokens.Length} columns, Properties declares {total}: '{Clip(tokens[total])}' is extra");
+            }
+        }
+
+        // Assemble.
+        var speciesIndex = Array.FindIndex(columns, c => c.Name == "species");
+        var posIndex = Array.FindIndex(columns, c => c.Name == "pos");
+        var species = (string[])data[speciesIndex];
+        var flatPos = (double[])data[posIndex];
+        var s = new Structure(species, Structure.Unflatten(flatPos), cell, pbc);
+        s.Source = source;
+        s.FirstAtomLine = commentLine + 1;
+        s.Energy = energy;
+        s.Virial = virial;
+        s.Stress = stress;
+        for (var c = 0; c < columns.Length; c++)
+        {
+            var col = columns[c];
+            switch (col.Name)
+            {
+                case "species":
+                case "pos":
+                    break;
+                case "forces":
+                    s.Forces = Structure.Unflatten((double[])data[c]);
+                    break;
+                case "energies":
+                    s.SiteEnergies = (double[])data[c];
+                    break;
+                default:
+                    s.Columns.Add(col.Kind switch
+                    {
+                        XyzColumnKind.Real => XyzColumn.Real(col.Name, col.Width, (double[])data[c]),
+                        XyzColumnKind.Integer => XyzColumn.Integer(col.Name, col.Width, (long[])data[c]),
+                        XyzColumnKind.String => XyzColumn.String(col.Name, col.Width, (string[])data[c]),
+                        _ => XyzColumn.Logical(col.Name, col.Width, (bool[])data[c]),
+                    });
+                    break;
+            }
+        }
+
+        foreach (var kv in info)
+        {
+            s.Info[kv.Key] = kv.Value;
+        }
+
+        return s;
+    }
+
+    private readonly record struct ColumnSpec(string Name, XyzColumnKind Kind, int Width);
+
+    private static ColumnSpec[] ParseProperties(string text, string source, int line)
+    {
+        var parts = text.Split(':');
+        if (parts.Length % 3 != 0)
+        {
+            throw new ExtXyzFormatException(source, line, "Properties", 0, $"expected name:type:count triples, got '{Clip(text)}'");
+        }
+
+        var specs = new List<ColumnSpec>();
+        for (var p = 0; p < parts.Length; p += 3)
+        {
+            var name = parts[p];
+            if (name.Length == 0)
+            {
+                throw new ExtXyzFormatException(source, line, "Properties", 0, $"empty column name in '{Clip(text)}'");
+            }
+
+            XyzColumnKind kind = parts[p + 1] switch
+            {
+                "R" => XyzColumnKind.Real,
+                "I" => XyzColumnKind.Integer,
+                "S" => XyzColumnKind.String,
+                "L" => XyzColumnKind.Logical,
+                _ => throw new ExtXyzFormatException(source, line, "Properties", 0, $"column '{name}': unknown type '{parts[p + 1]}' (expected R, I, S or L)"),
+            };
+            if (!int.TryParse(parts[p + 2], NumberStyles.None, Inv, out var width) || width < 1)
+            {
+                throw new ExtXyzFormatException(source, line, "Properties", 0, $"column '{name}': expected a positive column count, got '{parts[p + 2]}'");
+            }
+
+            if (specs.Any(s => s.Name == name))
+            {
+                throw new ExtXyzFormatException(source, line, "Properties", 0, $"column '{name}' is declared twice");
+            }
+
+            specs.Add(new ColumnSpec(name, kind, width));
+        }
+
+        Require(specs, "species", XyzColumnKind.String, 1, true, source, line);
+        Require(specs, "pos", XyzColumnKind.Real, 3, true, source, line);
+        Require(specs, "forces", XyzColumnKind.Real, 3, false, source, line);
+        Require(specs, "energies", XyzColumnKind.Real, 1, false, source, line);
+        return [.. specs];
+    }
+
+    private static void Require(List<ColumnSpec> specs, string name, XyzColumnKind kind, int width, bool mandatory, string source, int line)
+    {
+        var i = specs.FindIndex(s => s.Name == name);
+        var letter = XyzLetter(kind);
+        if (i < 0)
+        {
+            if (mandatory)
+            {
+                throw new ExtXyzFormatException(source, line, "Properties", 0, $"no '{name}:{letter}:{width}' column");
+            }
+
+            return;
+        }
+
+        if (specs[i].Kind != kind || specs[i].Width != width)
+        {
+            throw new ExtXyzFormatException(source, line, "Properties", 0, $"column '{name}' must be {name}:{letter}:{width}, got {name}:{XyzLetter(specs[i].Kind)}:{specs[i].Width}");
+        }
+    }
+
+    private static char XyzLetter(XyzColumnKind kind) => kind switch
+    {
+        XyzColumnKind.Real => 'R',
+        XyzColumnKind.Integer => 'I',
+        XyzColumnKind.String => 'S',
+        _ => 'L',
+    };
+
+    private static Array NewArray(XyzColumnKind kind, int length) => kind switch
+    {
+        XyzColumnKind.Real => new double[length],
+        XyzColumnKind.Integer => new long[length],
+        XyzColumnKind.String => new string[length],
+        _ => new bool[length],
+    };
+
+    private static void StoreValue(Array target, ColumnSpec col, int index, string token, string source, int line, int column, int atom, int component)
+    {
+        switch (col.Kind)
+        {
+            case XyzColumnKind.Real:
+                if (!TryParseReal(token, out var r))
+                {
+                    throw new ExtXyzFormatException(source, line, col.Name, column, $"expected a number, got '{Clip(token)}'");
+                }
+
+                if (col.Name == "pos" && !double.IsFinite(r))
+                {
+                    throw new ExtXyzFormatException(source, line, col.Name, column, $"atom {atom}: coordinate {"xyz"[component]} is {FormatReal(r)}, not a finite number");
+                }
+
+                ((double[])target)[index] = r;
+                break;
+            case XyzColumnKind.Integer:
+                if (!long.TryParse(token, NumberStyles.AllowLeadingSign, Inv, out var i))
+                {
+                    throw new ExtXyzFormatException(source, line, col.Name, column, $"expected an integer, got '{Clip(token)}'");
+                }
+
+                ((long[])target)[index] = i;
+                break;
+            case XyzColumnKind.String:
+                ((string[])target)[index] = token;
+                break;
+            default:
+                if (!TryParseLogical(token, out var b))
+                {
+                    throw new ExtXyzFormatException(source, line, col.Name, column, $"expected T or F, got '{Clip(token)}'");
+                }
+
+                ((bool[])target)[index] = b;
+                break;
+        }
+    }
+
+    private static double[] ParseReals(string text, string source, int line, string field, int minCount, int maxCount)
+    {
+        var tokens = text.Split([' ', '\t', ','], StringSplitOptions.RemoveEmptyEntries);
+        if (tokens.Length < minCount || tokens.Length > maxCount)
+        {
+            var expected = minCount == maxCount ? $"{minCount}" : $"{minCount} or {maxCount}";
+            throw new ExtXyzFormatException(source, line, field, 0, $"expected {expected} number{(maxCount == 1 ? "" : "s")}, got {tokens.Length} ('{Clip(text)}')");
+        }
+
+        var values = new double[tokens.Length];
+        for (var k = 0; k < tokens.Length; k++)
+        {
+            if (!TryParseReal(tokens[k], out values[k]))
+            {
+                throw new ExtXyzFormatException(source, line, field, 0, $"expected a number, got '{Clip(tokens[k])}'");
+            }
+
+            if (!double.IsFinite(values[k]))
+            {
+                throw new ExtXyzFormatException(source, line, field, 0, $"entry {k + 1} is {FormatReal(values[k])}, not a finite number");
+            }
+        }
+
+        return values;
+    }
+
+    private static bool[] ParsePbc(string text, string source, int line)
+    {
+        var tokens = text.Split([' ', '\t', ','], StringSplitOptions.RemoveEmptyEntries);
+        if (tokens.Length is not (1 or 3))
+        {
+            throw new ExtXyzFormatException(source, line, "pbc", 0, $"expected 3 logicals (T/F), got '{Clip(text)}'");
+        }
+
+        var values = new bool[tokens.Length];
+        for (var k = 0; k < tokens.Length; k++)
+        {
+            if (!TryParseLogical(tokens[k], out values[k]))
+            {
+                throw new ExtXyzFormatException(source, line, "pbc", 0, $"expected T or F, got '{Clip(tokens[k])}'");
+            }
+        }
+
+        return values.Length == 3 ? values : [values[0], values[0], values[0]];
+    }
+
+    /// <summary>A 3×3 matrix from 9 numbers in column-major (Fortran) order, as ASE writes virial and stress.</summary>
+    private static double[,] ColumnMajor(double[] v)
+    {
+        var m = new double[3, 3];
+        for (var k = 0; k < 9; k++)
+        {
+            m[k % 3, k / 3] = v[k];
+        }
+
+        return m;
+    }
+
+    private static string ColumnMajorText(double[,] m)
+    {
+        var parts = new string[9];
+        for (var k = 0; k < 9; k++)
+        {
+            parts[k] = FormatReal(m[k % 3, k / 3]);
+        }
+
+        return string.Join(' ', parts);
+    }
+
+    private static readonly HashSet<string> Reserved = new(StringComparer.Ordinal)
+    {
+        "species", "pos", "forces", "energies",
+    };
+
+    private static readonly HashSet<string> ReservedKeys = new(StringComparer.Ordinal)
+    {
+        "Lattice", "Properties", "pbc", "energy", "virial", "stress",
+    };
+
+    private static void WriteFrame(StringBuilder sb, Structure s)
+    {
+        var n = s.Count;
+        for (var i = 0; i < n; i++)
+        {
+            for (var k = 0; k < 3; k++)
+            {
+                if (!double.IsFinite(s.Positions[i, k]))
+                {
+                    throw new QmmmException($"cannot write atom {i}: coordinate {"xyz"[k]} is {FormatReal(s.Positions[i, k])}, not a finite number");
+                }
+            }
+        }
+
+        foreach (var c in s.Columns)
+        {
+            if (Reserved.Contains(c.Name))
+            {
+                throw new QmmmException($"cannot write extra column '{c.Name}': the name is reserved (use Structure.{(c.Name == "forces" ? "Forces" : c.Name == "energies" ? "SiteEnergies" : c.Name == "pos" ? "Positions" : "Species")})");
+            }
+
+            if (c.Count != n)
+            {
+                throw new QmmmException($"cannot write extra column '{c.Name}': it has {c.Count} rows, the structure has {n} atoms");
+            }
+        }
+
+        var props = new StringBuilder("species:S:1:pos:R:3");
+        foreach (var c in s.Columns)
+        {
+            props.Append(CultureInfo.InvariantCulture, $":{c.Name}:{c.TypeLetter}:{c.Width}");
+        }
+
+        if (s.Forces is not null)
+        {
+            props.Append(":forces:R:3");
+        }
+
+        if (s.SiteEnergies is not null)
+        {
+            props.Append(":energies:R:1");
+        }
+
+        var comment = new List<string>();
+        if (s.HasCell)
+        {
+            var lattice = new string[9];
+            for (var k = 0; k < 9; k++)
+            {
+                lattice[k] = FormatReal(s.Cell[k / 3, k % 3]);
+            }
+
+            comment.Add($"Lattice=\"{string.Join(' ', lattice)}\"");
+        }
+
+        comment.Add($"Properties={props}");
+        foreach (var kv in s.Info)
+        {
+            if (ReservedKeys.Contains(kv.Key))
+            {
+                throw new QmmmException($"cannot write info key '{kv.Key}': the key is reserved (set the Structure property instead)");
+            }
+
+            comment.Add($"{Escape(kv.Key)}={Escape(kv.Value)}");
+        }
+
+        if (s.Energy is { } e)
+        {
+            comment.Add($"energy={FormatReal(e)}");
+        }
+
+        if (s.Virial is not null)
+        {
+            comment.Add($"virial=\"{ColumnMajorText(s.Virial)}\"");
+        }
+
+        if (s.Stress is not null)
+        {
+            comment.Add($"stress=\"{ColumnMajorText(s.Stress)}\"");
+        }
+
+        comment.Add($"pbc=\"{string.Join(' ', s.Pbc.Select(p => p ? "T" : "F"))}\"");
+
+        sb.Append(n.ToString(Inv)).Append('\n');
+        sb.Append(string.Join(' ', comment)).Append('\n');
+        for (var i = 0; i < n; i++)
+        {
+            sb.Append(s.Species[i].PadRight(2));
+            for (var k = 0; k < 3; k++)
+            {
+                AppendReal(sb, s.Positions[i, k]);
+            }
+
+            foreach (var c in s.Columns)
+            {
+                for (var k = 0; k < c.Width; k++)
+                {
+                    var j = (i * c.Width) + k;
+                    switch (c.Kind)
+                    {
+                        case XyzColumnKind.Real:
+                            AppendReal(sb, c.Reals![j]);
+                            break;
+                        case XyzColumnKind.Integer:
+                            sb.Append(' ').Append(c.Integers![j].ToString(Inv).PadLeft(8));
+                            break;
+                        case XyzColumnKind.String:
+                            sb.Append(' ').Append(c.Strings![j].PadRight(2));
+                            break;
+                        default:
+                            sb.Append("  ").Append(c.Logicals![j] ? 'T' : 'F');
+                            break;
+                    }
+                }
+            }
+
+            if (s.Forces is not null)
+            {
+                for (var k = 0; k < 3; k++)
+                {
+                    AppendReal(sb, s.Forces[i, k]);
+                }
+            }
+
+            if (s.SiteEnergies is not null)
+            {
+                AppendReal(sb, s.SiteEnergies[i]);
+            }
+
+            sb.Append('\n');
+        }
+    }
+
+    private static void AppendReal(StringBuilder sb, double v) => sb.Append(' ').Append(FormatReal(v).PadLeft(16));
+
+    /// <summary>Quotes a key or value when ASE's reader needs it (whitespace, quotes, brackets, '=', '\', empty), escaping '"' and '\'.</summary>
+    private static string Escape(string text)
+    {
+        var needs = text.Length == 0 || text.Any(ch => char.IsWhiteSpace(ch) || ch is '"' or '\'' or '{' or '}' or '[' or ']' or '=' or '\\');
+        return needs ? "\"" + text.Replace("\\", "\\\\").Replace("\"", "\\\"") + "\"" : text;
+    }
+
+    private static string Clip(string text) => text.Length <= 40 ? text : text[..37] + "...";
+}

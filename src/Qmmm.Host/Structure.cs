@@ -1,0 +1,252 @@
+using Qmmm.Host.IO;
+using Qmmm.Numerics;
+
+namespace Qmmm.Host;
+
+/// <summary>
+/// An atomic structure as C# callers see it: species, Cartesian positions (Å, N×3), the cell (rows a1, a2, a3 in Å;
+/// all zeros when there is none) with per-axis periodicity, results attached to it (energy, forces, ...), and
+/// whatever else its extended XYZ file carried (extra per-atom columns, unknown comment-line keys), kept so that
+/// saving writes it back. Arrays are returned by reference: a caller may edit positions in place.
+/// </summary>
+public sealed class Structure
+{
+    private double[,]? forces;
+    private double[]? siteEnergies;
+    private double[,]? virial;
+    private double[,]? stress;
+
+    /// <summary>
+    /// Creates a structure. <paramref name="positions"/> is N×3 (Å); <paramref name="cell"/> is 3×3 with rows
+    /// a1, a2, a3 (Å), null for none (a cluster); <paramref name="pbc"/> has three entries (default: periodic along
+    /// every axis when a cell is given, none otherwise). Arrays are used as given, not copied.
+    /// </summary>
+    /// <exception cref="ArgumentException">Shapes disagree, a species is empty, or a periodic axis has a zero vector.</exception>
+    public Structure(string[] species, double[,] positions, double[,]? cell = null, bool[]? pbc = null)
+    {
+        ArgumentNullException.ThrowIfNull(species);
+        ArgumentNullException.ThrowIfNull(positions);
+        if (positions.GetLength(0) != species.Length || positions.GetLength(1) != 3)
+        {
+            throw new ArgumentException($"positions must be {species.Length}x3 (one row per species entry), got {positions.GetLength(0)}x{positions.GetLength(1)}", nameof(positions));
+        }
+
+        for (var i = 0; i < species.Length; i++)
+        {
+            if (string.IsNullOrWhiteSpace(species[i]) || species[i].Any(char.IsWhiteSpace))
+            {
+                throw new ArgumentException($"species[{i}] must be a non-empty symbol without whitespace, got '{species[i]}'", nameof(species));
+            }
+        }
+
+        cell ??= new double[3, 3];
+        if (cell.GetLength(0) != 3 || cell.GetLength(1) != 3)
+        {
+            throw new ArgumentException($"cell must be 3x3, got {cell.GetLength(0)}x{cell.GetLength(1)}", nameof(cell));
+        }
+
+        var hasCell = cell.Cast<double>().Any(v => v != 0.0);
+        pbc ??= hasCell ? [true, true, true] : [false, false, false];
+        if (pbc.Length != 3)
+        {
+            throw new ArgumentException($"pbc must have 3 entries, got {pbc.Length}", nameof(pbc));
+        }
+
+        for (var k = 0; k < 3; k++)
+        {
+            if (pbc[k] && cell[k, 0] == 0.0 && cell[k, 1] == 0.0 && cell[k, 2] == 0.0)
+            {
+                throw new ArgumentException($"pbc[{k}] is true but lattice vector a{k + 1} is zero", nameof(pbc));
+            }
+        }
+
+        Species = species;
+        Positions = positions;
+        Cell = cell;
+        Pbc = pbc;
+    }
+
+    /// <summary>Number of atoms N.</summary>
+    public int Count => Species.Length;
+
+    /// <summary>Element symbol of each atom.</summary>
+    public string[] Species { get; }
+
+    /// <summary>Cartesian positions, N×3 (Å).</summary>
+    public double[,] Positions { get; }
+
+    /// <summary>Cell, 3×3, rows a1, a2, a3 (Å); all zeros when the structure has no cell.</summary>
+    public double[,] Cell { get; }
+
+    /// <summary>Periodicity along a1, a2, a3 (quasi-2D: <c>[false, false, true]</c>; cluster: all false).</summary>
+    public bool[] Pbc { get; }
+
+    /// <summary>True when some lattice vector is non-zero.</summary>
+    public bool HasCell => Cell.Cast<double>().Any(v => v != 0.0);
+
+    /// <summary>True when periodic along all three axes (then <see cref="Volume"/> and a stress are defined).</summary>
+    public bool IsFullyPeriodic => Pbc[0] && Pbc[1] && Pbc[2];
+
+    /// <summary>Cell volume |a1 · (a2 × a3)| (Å³); 0 without a cell.</summary>
+    public double Volume => Math.Abs(CellModule.volume(ToCell()));
+
+    /// <summary>Extra per-atom columns carried from and to extended XYZ files, in file order.</summary>
+    public List<XyzColumn> Columns { get; } = [];
+
+    /// <summary>
+    /// Comment-line keys Qmmm does not interpret, in file order, with their unquoted values as text
+    /// (e.g. <c>note</c> → <c>made by ASE</c>, <c>step</c> → <c>7</c>, <c>relaxed</c> → <c>T</c>). Written back on save.
+    /// </summary>
+    public OrderedDictionary<string, string> Info { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Total energy (eV), or null. Extended XYZ key <c>energy</c>.</summary>
+    public double? Energy { get; set; }
+
+    /// <summary>Site (per-atom) energies (eV), length N, or null. Extended XYZ column <c>energies:R:1</c>.</summary>
+    public double[]? SiteEnergies
+    {
+        get => siteEnergies;
+        set => siteEnergies = value is null || value.Length == Count
+            ? value
+            : throw new ArgumentException($"SiteEnergies must have {Count} entries, got {value.Length}", nameof(value));
+    }
+
+    /// <summary>Forces F = −∂E/∂y, N×3 (eV/Å), or null. Extended XYZ column <c>forces:R:3</c>.</summary>
+    public double[,]? Forces
+    {
+        get => forces;
+        set => forces = CheckShape(value, Count, 3, nameof(Forces));
+    }
+
+    /// <summary>Virial W = −∂E/∂ε = −σV, 3×3 (eV), or null. Extended XYZ key <c>virial</c> (9 numbers, column-major as ASE).</summary>
+    public double[,]? Virial
+    {
+        get => virial;
+        set => virial = CheckShape(value, 3, 3, nameof(Virial));
+    }
+
+    /// <summary>Stress σ = −W/V, 3×3 (eV/Å³, ASE's sign: positive under tension), or null. Extended XYZ key <c>stress</c>.</summary>
+    public double[,]? Stress
+    {
+        get => stress;
+        set => stress = CheckShape(value, 3, 3, nameof(Stress));
+    }
+
+    /// <summary>Where the structure was read from (file name as given), or null when built in code.</summary>
+    public string? Source { get; internal set; }
+
+    /// <summary>1-based line of atom 0 in <see cref="Source"/> (0 when built in code); error messages use it.</summary>
+    public int FirstAtomLine { get; internal set; }
+
+    /// <summary>Reads the only frame of an extended XYZ file (see <see cref="ExtXyz.Read(string)"/>).</summary>
+    /// <exception cref="QmmmException">Missing file, malformed content (message names file, line and field), or more than one frame.</exception>
+    public static Structure Load(string path)
+    {
+        var frames = ExtXyz.Read(path);
+        if (frames.Length != 1)
+        {
+            throw new QmmmException($"{path}: expected one frame, found {frames.Length} (use Structure.LoadAll)");
+        }
+
+        return frames[0];
+    }
+
+    /// <summary>Reads every frame of an extended XYZ file, in order.</summary>
+    /// <exception cref="QmmmException">Missing file or malformed content (message names file, line and field).</exception>
+    public static Structure[] LoadAll(string path) => ExtXyz.Read(path);
+
+    /// <summary>Writes this structure (with its results, columns and info) as one extended XYZ frame, replacing the file.</summary>
+    public void Save(string path) => ExtXyz.Write(path, [this]);
+
+    /// <summary>A deep copy (arrays, columns, info and results copied).</summary>
+    public Structure Clone()
+    {
+        var s = new Structure((string[])Species.Clone(), (double[,])Positions.Clone(), (double[,])Cell.Clone(), (bool[])Pbc.Clone())
+        {
+            Energy = Energy,
+            Source = Source,
+            FirstAtomLine = FirstAtomLine,
+        };
+        s.siteEnergies = (double[]?)siteEnergies?.Clone();
+        s.forces = (double[,]?)forces?.Clone();
+        s.virial = (double[,]?)virial?.Clone();
+        s.stress = (double[,]?)stress?.Clone();
+        foreach (var c in Columns)
+        {
+            s.Columns.Add(c.Clone());
+        }
+
+        foreach (var kv in Info)
+        {
+            s.Info.Add(kv.Key, kv.Value);
+        }
+
+        return s;
+    }
+
+    /// <summary>A copy with the results of <paramref name="evaluation"/> attached (energy, site energies, forces, virial, stress).</summary>
+    public Structure WithResults(Evaluation evaluation)
+    {
+        ArgumentNullException.ThrowIfNull(evaluation);
+        if (evaluation.SiteEnergies.Length != Count)
+        {
+            throw new ArgumentException($"the evaluation is for {evaluation.SiteEnergies.Length} atoms, the structure has {Count}", nameof(evaluation));
+        }
+
+        var s = Clone();
+        s.Energy = evaluation.Energy;
+        s.SiteEnergies = (double[])evaluation.SiteEnergies.Clone();
+        s.Forces = (double[,])evaluation.Forces.Clone();
+        s.Virial = (double[,])evaluation.Virial.Clone();
+        s.Stress = (double[,]?)evaluation.Stress?.Clone();
+        return s;
+    }
+
+    /// <summary>Cartesian position of atom <paramref name="i"/> (Å).</summary>
+    public (double X, double Y, double Z) Position(int i) => (Positions[i, 0], Positions[i, 1], Positions[i, 2]);
+
+    /// <summary>Row-major flat 3×3 (or N×3) copy of a 2-D array.</summary>
+    internal static double[] Flatten(double[,] a)
+    {
+        var rows = a.GetLength(0);
+        var flat = new double[rows * 3];
+        for (var i = 0; i < rows; i++)
+        {
+            flat[3 * i] = a[i, 0];
+            flat[3 * i + 1] = a[i, 1];
+            flat[3 * i + 2] = a[i, 2];
+        }
+
+        return flat;
+    }
+
+    /// <summary>An N×3 array from a flat one (3 per row).</summary>
+    internal static double[,] Unflatten(double[] flat)
+    {
+        var rows = flat.Length / 3;
+        var a = new double[rows, 3];
+        for (var i = 0; i < rows; i++)
+        {
+            a[i, 0] = flat[3 * i];
+            a[i, 1] = flat[3 * i + 1];
+            a[i, 2] = flat[3 * i + 2];
+        }
+
+        return a;
+    }
+
+    /// <summary>The numerics core's cell.</summary>
+    internal Numerics.Cell ToCell() => new(Flatten(Cell), (bool[])Pbc.Clone());
+
+    /// <summary>The numerics core's configuration (copies).</summary>
+    internal Configuration ToConfiguration() => new((string[])Species.Clone(), Flatten(Positions), ToCell());
+
+    /// <summary>A structure from the numerics core's configuration (copies).</summary>
+    internal static Structure FromConfiguration(Configuration config) =>
+        new((string[])config.Species.Clone(), Unflatten(config.Positions), Unflatten(config.Cell.Vectors), (bool[])config.Cell.Pbc.Clone());
+
+    private static double[,]? CheckShape(double[,]? value, int rows, int cols, string name) =>
+        value is null || (value.GetLength(0) == rows && value.GetLength(1) == cols)
+            ? value
+            : throw new ArgumentException($"{name} must be {rows}x{cols}, got {value.GetLength(0)}x{value.GetLength(1)}", name);
+}
