@@ -1,12 +1,8 @@
 namespace Qmmm.Cli;
 
-/// <summary>The qmmm command (placeholder until the CLI work lands).</summary>
+/// <summary>The <c>qmmm</c> executable: forwards to <see cref="Cli.Run"/> with the process's standard streams.</summary>
 public static class Program
 {
-    /// <summary>Entry point.</summary>
-    public static int Main(string[] args)
-    {
-        System.Console.WriteLine($"qmmm {Qmmm.Host.QmmmInfo.Version}");
-        return 0;
-    }
+    /// <summary>Entry point; returns the exit code (0 success, 1 input error, 2 usage error, 3 internal error).</summary>
+    public static int Main(string[] args) => Cli.Run(args, Console.Out, Console.Error);
 }

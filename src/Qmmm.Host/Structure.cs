@@ -202,6 +202,75 @@ public sealed class Structure
         return s;
     }
 
+    /// <summary>Smallest distance two atoms may have (Å): closer atoms are rejected by <see cref="Validate"/>.</summary>
+    public const double MinimumSeparation = 0.5;
+
+    /// <summary>
+    /// Checks that the structure can be evaluated: every coordinate and cell entry finite, and no two atoms (periodic
+    /// images included) closer than <see cref="MinimumSeparation"/> (0.5 Å), found with a cell-list closest-pair search.
+    /// Messages are one line; for a structure read from a file they start with <c>FILE:LINE:</c> of the offending atom.
+    /// </summary>
+    /// <exception cref="QmmmException">A coordinate is NaN/∞, or two atoms overlap.</exception>
+    public void Validate()
+    {
+        for (var i = 0; i < Count; i++)
+        {
+            for (var k = 0; k < 3; k++)
+            {
+                if (!double.IsFinite(Positions[i, k]))
+                {
+                    throw new QmmmException(Locate(i, "pos", $"atom {i}: coordinate {"xyz"[k]} is {ExtXyz.FormatReal(Positions[i, k])}, not a finite number"));
+                }
+            }
+        }
+
+        foreach (var v in Cell)
+        {
+            if (!double.IsFinite(v))
+            {
+                throw new QmmmException(Locate(-1, "Lattice", $"the cell has a non-finite entry {ExtXyz.FormatReal(v)}"));
+            }
+        }
+
+        if (Count == 0)
+        {
+            return;
+        }
+
+        var (i0, j0, d) = ClosestPair();
+        if (d < MinimumSeparation)
+        {
+            var what = i0 == j0
+                ? $"atom {i0} is {Fmt(d)} Å from its own periodic image (closer than {Fmt(MinimumSeparation)} Å): the cell is too small"
+                : $"atoms {i0} and {j0} are {Fmt(d)} Å apart (closer than {Fmt(MinimumSeparation)} Å)";
+            throw new QmmmException(Locate(Math.Max(i0, j0), "pos", what));
+        }
+    }
+
+    /// <summary>
+    /// The closest pair of atoms (i ≤ j, distance in Å), periodic images included (i = j: an atom and its own image);
+    /// (−1, −1, +∞) for fewer than two atoms and no periodic axis.
+    /// </summary>
+    public (int I, int J, double Distance) ClosestPair()
+    {
+        var struct_ = Neighbours.closestPair(ToConfiguration());
+        return (struct_.Item1, struct_.Item2, struct_.Item3);
+    }
+
+    /// <summary>A one-line message located at atom <paramref name="atom"/> (or the comment line when negative): <c>FILE:LINE: field 'F': WHAT</c> when read from a file, else <c>field 'F': WHAT</c>.</summary>
+    internal string Locate(int atom, string field, string what)
+    {
+        if (Source is null)
+        {
+            return $"field '{field}': {what}";
+        }
+
+        var line = atom >= 0 ? FirstAtomLine + atom : FirstAtomLine - 1;
+        return $"{Source}:{line}: field '{field}': {what}";
+    }
+
+    private static string Fmt(double v) => v.ToString("0.####", System.Globalization.CultureInfo.InvariantCulture);
+
     /// <summary>Cartesian position of atom <paramref name="i"/> (Å).</summary>
     public (double X, double Y, double Z) Position(int i) => (Positions[i, 0], Positions[i, 1], Positions[i, 2]);
 

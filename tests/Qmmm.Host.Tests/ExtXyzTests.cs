@@ -11,7 +11,7 @@ namespace Qmmm.Host.Tests;
 /// </summary>
 public class ExtXyzTests
 {
-    private static string Data(string name) => Path.Combine(AppContext.BaseDirectory, "data", name);
+    private static string Data(string name) => TestPaths.Data(name);
 
     [Fact]
     public void ReadsAsesPeriodicFileWithResultsExtraColumnsAndInfoKeys()

@@ -1,0 +1,236 @@
+using System.Text.Json;
+using Qmmm.Cli;
+using Qmmm.Host.IO;
+using Xunit;
+
+namespace Qmmm.Host.Tests;
+
+/// <summary>
+/// The <c>qmmm</c> command run in-process through <see cref="Cli.Run"/>: a happy path for each command, and for every
+/// error class the exit code, exactly one line on stderr naming what is wrong, and nothing on stdout.
+/// </summary>
+public class CliTests
+{
+    private static (int Code, string Out, string Err) Run(params string[] args)
+    {
+        var o = new StringWriter();
+        var e = new StringWriter();
+        var code = Cli.Cli.Run(args, o, e);
+        return (code, o.ToString(), e.ToString());
+    }
+
+    private static void AssertOneLineError(string err, string expected)
+    {
+        var lines = err.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Single(lines);
+        Assert.Equal("qmmm: error: " + expected, lines[0].TrimEnd('\r'));
+    }
+
+    private static void AssertFails(int expectedCode, string expectedMessage, params string[] args)
+    {
+        var (code, output, err) = Run(args);
+        Assert.Equal(expectedCode, code);
+        Assert.Equal("", output);
+        AssertOneLineError(err, expectedMessage);
+    }
+
+    [Fact]
+    public void LatticeWritesAPeriodicCellToStandardOutput()
+    {
+        var (code, output, err) = Run("lattice", "--element", "W", "--lattice", "bcc", "--a", "3.1434", "--repeat", "2x2x2");
+        Assert.Equal(0, code);
+        Assert.Equal("", err);
+        var s = Assert.Single(ExtXyz.Parse(output, "stdout"));
+        Assert.Equal(16, s.Count);
+        Assert.Equal(6.2868, s.Cell[0, 0], 1e-12);
+        Assert.Equal(new[] { true, true, true }, s.Pbc);
+        Assert.Equal("periodic", s.Info["domain"]);
+    }
+
+    [Fact]
+    public void LatticeWritesAQuasi2DVacancyDomainToAFile()
+    {
+        var path = TestPaths.Temp(".xyz");
+        try
+        {
+            var (code, output, err) = Run("lattice", "--a", "3.1434", "--radius", "6", "--quasi2d", "--vacancy", "--perturb", "0.02", "--seed", "3", "-o", path);
+            Assert.Equal(0, code);
+            Assert.Equal("", err);
+            Assert.Contains($"to {path}", output);
+            var s = Structure.Load(path);
+            Assert.Equal(new[] { false, false, true }, s.Pbc);
+            var full = Lattices.Bcc("W", 3.1434).Quasi2D(6);
+            Assert.Equal(full.Count - 1, s.Count);
+            Assert.Equal("T", s.Info["vacancy"]);
+            Assert.Equal("3", s.Info["seed"]);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void EvalPrintsJsonWithUnitsAndConsistentNumbers()
+    {
+        var path = TestPaths.Temp(".xyz");
+        try
+        {
+            Assert.Equal(0, Run("lattice", "--a", "3.1434", "--repeat", "2x2x2", "--perturb", "0.05", "--seed", "1", "-o", path).Code);
+            var (code, output, err) = Run("eval", "--model", "eam-w-marinica", path, "--json");
+            Assert.Equal(0, code);
+            Assert.Equal("", err);
+            using var doc = JsonDocument.Parse(output);
+            var root = doc.RootElement;
+            var units = root.GetProperty("units");
+            Assert.Equal("eV", units.GetProperty("energy").GetString());
+            Assert.Equal("eV/Angstrom", units.GetProperty("forces").GetString());
+            Assert.Equal("eV", units.GetProperty("virial").GetString());
+            Assert.Equal("eV/Angstrom^3", units.GetProperty("stress").GetString());
+            var energy = root.GetProperty("energy").GetDouble();
+            var energies = root.GetProperty("energies").EnumerateArray().Select(x => x.GetDouble()).ToArray();
+            Assert.Equal(16, energies.Length);
+            Assert.Equal(energy, energies.Sum(), 1e-9);
+            var forces = root.GetProperty("forces").EnumerateArray().ToArray();
+            Assert.Equal(16, forces.Length);
+            Assert.All(forces, f => Assert.Equal(3, f.GetArrayLength()));
+            Assert.Equal(0.0, forces.Sum(f => f[0].GetDouble()), 1e-10);
+            var virial = root.GetProperty("virial");
+            var stress = root.GetProperty("stress");
+            var volume = Math.Pow(2 * 3.1434, 3);
+            Assert.Equal(-virial[0][0].GetDouble() / volume, stress[0][0].GetDouble(), 1e-14);
+
+            // The same numbers as the facade gives for the same file.
+            var direct = Models.Create("eam-w-marinica").Evaluate(Structure.Load(path));
+            Assert.Equal(direct.Energy, energy);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void EvalWritesResultsAsExtendedXyzAndPrintsTheEnergy()
+    {
+        var input = TestPaths.Temp(".xyz");
+        var output = TestPaths.Temp(".xyz");
+        try
+        {
+            Assert.Equal(0, Run("lattice", "--a", "3.1434", "--radius", "5", "-o", input).Code);
+            var (code, text, err) = Run("eval", input, "-o", output);
+            Assert.Equal(0, code);
+            Assert.Equal("", err);
+            var s = Structure.Load(output);
+            Assert.NotNull(s.Energy);
+            Assert.NotNull(s.Forces);
+            Assert.NotNull(s.SiteEnergies);
+            Assert.NotNull(s.Virial);
+            Assert.Null(s.Stress); // a cluster has no volume
+            Assert.Contains(s.Energy!.Value.ToString("R", System.Globalization.CultureInfo.InvariantCulture), text);
+            Assert.Contains("eV", text);
+        }
+        finally
+        {
+            File.Delete(input);
+            File.Delete(output);
+        }
+    }
+
+    [Fact]
+    public void EvalOfAMultiFrameFileEvaluatesEveryFrame()
+    {
+        var (code, output, err) = Run("eval", TestPaths.Data("ase_quasi2d_frames.xyz"), "--json");
+        Assert.Equal(0, code);
+        Assert.Equal("", err);
+        using var doc = JsonDocument.Parse(output);
+        Assert.Equal(JsonValueKind.Array, doc.RootElement.ValueKind);
+        Assert.Equal([2, 3], doc.RootElement.EnumerateArray().Select(f => f.GetProperty("natoms").GetInt32()));
+        Assert.All(doc.RootElement.EnumerateArray(), f => Assert.Equal(JsonValueKind.Null, f.GetProperty("stress").ValueKind));
+    }
+
+    [Fact]
+    public void MissingFileIsAnInputError()
+    {
+        var path = TestPaths.Temp(".xyz");
+        AssertFails(1, $"{path}: no such file", "eval", path);
+    }
+
+    [Fact]
+    public void MalformedLineIsAnInputErrorNamingFileLineAndField()
+    {
+        WithFile("2\nProperties=species:S:1:pos:R:3\nW 0 0 0\nW abc 0 0\n", path =>
+            AssertFails(1, $"{path}:4: field 'pos' (column 2): expected a number, got 'abc'", "eval", path));
+    }
+
+    [Fact]
+    public void NanCoordinateIsAnInputErrorNamingTheAtom()
+    {
+        WithFile("2\n\nW 0 0 0\nW 2.7 NaN 0\n", path =>
+            AssertFails(1, $"{path}:4: field 'pos' (column 3): atom 1: coordinate y is nan, not a finite number", "eval", path));
+    }
+
+    [Fact]
+    public void OverlappingAtomsAreAnInputError()
+    {
+        WithFile("3\nLattice=\"8 0 0 0 8 0 0 0 8\"\nW 0 0 0\nW 2.7 0 0\nW 2.9 0 0\n", path =>
+            AssertFails(1, $"{path}:5: field 'pos': atoms 1 and 2 are 0.2 Å apart (closer than 0.5 Å)", "eval", path));
+    }
+
+    [Fact]
+    public void UnknownModelIsAUsageError()
+    {
+        WithFile("1\n\nW 0 0 0\n", path =>
+            AssertFails(2, "--model: unknown model 'eam-w-nope' (known: eam-w-marinica, eam-w-zhou, setfl:PATH)", "eval", "--model", "eam-w-nope", path));
+    }
+
+    [Fact]
+    public void MissingSetflFileIsAnInputError()
+    {
+        var potential = TestPaths.Temp(".eam.alloy");
+        WithFile("1\n\nW 0 0 0\n", path => AssertFails(1, $"{potential}: no such file", "eval", "--model", "setfl:" + potential, path));
+    }
+
+    [Theory]
+    [InlineData("--a: expected a positive lattice constant in Angstrom, got -3", "lattice", "--a", "-3", "--repeat", "2")]
+    [InlineData("--repeat: expected N1xN2xN3 with integers 1..1000 (e.g. 4x4x4), got '4x4'", "lattice", "--a", "3.1", "--repeat", "4x4")]
+    [InlineData("give either --radius R (cluster, or quasi-2D disc with --quasi2d) or --repeat N1xN2xN3 (periodic cell)", "lattice", "--a", "3.1")]
+    [InlineData("--quasi2d needs --radius R (the disc radius)", "lattice", "--a", "3.1", "--repeat", "2", "--quasi2d")]
+    [InlineData("--perturb needs an explicit --seed (every random choice takes a seed)", "lattice", "--a", "3.1", "--repeat", "2", "--perturb", "0.1")]
+    [InlineData("--orient: the Miller directions x = [1,0,0] and y = [1,1,0] are not orthogonal (dot product 1)", "lattice", "--a", "3.1", "--repeat", "2", "--orient", "100,110,001")]
+    [InlineData("Option '--a' is required.", "lattice", "--repeat", "2")]
+    [InlineData("unrecognized command or argument 'frobnicate' (see qmmm --help)", "frobnicate")]
+    [InlineData("no command given: use 'qmmm lattice' or 'qmmm eval' (see qmmm --help)")]
+    public void BadOptionValuesAreUsageErrors(string expected, params string[] args) => AssertFails(2, expected, args);
+
+    [Fact]
+    public void VersionAndHelpPrintToStandardOutput()
+    {
+        var (code, output, err) = Run("--version");
+        Assert.Equal(0, code);
+        Assert.Equal("", err);
+        Assert.Equal($"qmmm {QmmmInfo.Version}", output.Trim());
+
+        foreach (var (command, option) in new[] { ("lattice", "--repeat"), ("eval", "--model") })
+        {
+            (code, output, err) = Run(command, "--help");
+            Assert.Equal(0, code);
+            Assert.Equal("", err);
+            Assert.Contains(option, output);
+        }
+    }
+
+    private static void WithFile(string content, Action<string> body)
+    {
+        var path = TestPaths.Temp(".xyz");
+        File.WriteAllText(path, content);
+        try
+        {
+            body(path);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+}
