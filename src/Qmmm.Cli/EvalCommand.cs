@@ -221,5 +221,5 @@ internal static class EvalCommand
     private static string F(double v) => v.ToString("R", Inv);
 
     private static string Vec(double[,] m, int i) =>
-        string.Join("  ", Enumerable.Range(0, 3).Select(j => m[i, j].ToString("0.000000000", Inv).PadLeft(16)));
+        string.Join("  ", Enumerable.Range(0, 3).Select(j => (Math.Abs(m[i, j]) < 5e-10 ? 0.0 : m[i, j]).ToString("0.000000000", Inv).PadLeft(16)));
 }

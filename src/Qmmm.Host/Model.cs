@@ -36,13 +36,14 @@ public sealed class Model
     /// <summary>
     /// Energy E (eV), site energies E_ℓ (eV), forces (N×3, eV/Å), virial W = −∂E/∂ε (3×3, eV) and, for a fully
     /// periodic cell, the stress σ = −W/V (3×3, eV/Å³) of <paramref name="structure"/>. The structure is validated first
-    /// (<see cref="Structure.Validate"/>: finite coordinates, no two atoms closer than 0.5 Å, elements known to the model).
+    /// as by <see cref="Structure.Validate"/> (finite coordinates, no two atoms or periodic images closer than 0.5 Å; the
+    /// overlap test reuses the model's neighbour list) and its elements must be known to the model.
     /// </summary>
     /// <exception cref="QmmmException">The structure is invalid for this model (message names file, line and field when the structure came from a file).</exception>
     public Evaluation Evaluate(Structure structure)
     {
         ArgumentNullException.ThrowIfNull(structure);
-        structure.Validate();
+        structure.CheckFinite();
         for (var i = 0; i < structure.Count; i++)
         {
             if (Array.IndexOf(Potential.Elements, structure.Species[i]) < 0)
@@ -53,6 +54,29 @@ public sealed class Model
 
         var config = structure.ToConfiguration();
         var nl = Neighbours.build(Potential.Cutoff, config);
+
+        // Overlap check from the list just built (the cutoff exceeds the 0.5 Å threshold, so the closest pair is in it
+        // whenever it matters): the same test as Structure.Validate without a second neighbour search.
+        var (ci, cj, cd) = (-1, -1, double.PositiveInfinity);
+        for (var i = 0; i < nl.Count; i++)
+        {
+            for (var k = nl.Start[i]; k < nl.Start[i + 1]; k++)
+            {
+                var d = nl.Distances[k];
+                var j = nl.Index[k];
+                var (lo, hi) = i <= j ? (i, j) : (j, i);
+                if (d < cd || (d == cd && (lo < ci || (lo == ci && hi < cj))))
+                {
+                    (ci, cj, cd) = (lo, hi, d);
+                }
+            }
+        }
+
+        structure.CheckSeparation(ci, cj, cd);
+        if (Potential.Cutoff <= Structure.MinimumSeparation)
+        {
+            structure.Validate(); // a model with a tiny cutoff: search the closest pair separately
+        }
         var r = Numerics.Evaluate.all(Potential, config, nl);
         var stress = structure.IsFullyPeriodic ? Numerics.Evaluate.stress(config, r) : null;
         return Evaluation.Create(Name, r.Energy, r.SiteEnergies, r.Forces, r.Virial, stress);

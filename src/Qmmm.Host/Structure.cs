@@ -213,6 +213,17 @@ public sealed class Structure
     /// <exception cref="QmmmException">A coordinate is NaN/∞, or two atoms overlap.</exception>
     public void Validate()
     {
+        CheckFinite();
+        if (Count > 0)
+        {
+            var (i, j, d) = ClosestPair();
+            CheckSeparation(i, j, d);
+        }
+    }
+
+    /// <summary>Raises unless every coordinate and cell entry is finite (message located at the atom).</summary>
+    internal void CheckFinite()
+    {
         for (var i = 0; i < Count; i++)
         {
             for (var k = 0; k < 3; k++)
@@ -231,19 +242,17 @@ public sealed class Structure
                 throw new QmmmException(Locate(-1, "Lattice", $"the cell has a non-finite entry {ExtXyz.FormatReal(v)}"));
             }
         }
+    }
 
-        if (Count == 0)
-        {
-            return;
-        }
-
-        var (i0, j0, d) = ClosestPair();
+    /// <summary>Raises when the closest pair (i ≤ j at distance d, Å; i = j for an atom and its own image) is closer than <see cref="MinimumSeparation"/>.</summary>
+    internal void CheckSeparation(int i, int j, double d)
+    {
         if (d < MinimumSeparation)
         {
-            var what = i0 == j0
-                ? $"atom {i0} is {Fmt(d)} Å from its own periodic image (closer than {Fmt(MinimumSeparation)} Å): the cell is too small"
-                : $"atoms {i0} and {j0} are {Fmt(d)} Å apart (closer than {Fmt(MinimumSeparation)} Å)";
-            throw new QmmmException(Locate(Math.Max(i0, j0), "pos", what));
+            var what = i == j
+                ? $"atom {i} is {Fmt(d)} Å from its own periodic image (closer than {Fmt(MinimumSeparation)} Å): the cell is too small"
+                : $"atoms {i} and {j} are {Fmt(d)} Å apart (closer than {Fmt(MinimumSeparation)} Å)";
+            throw new QmmmException(Locate(Math.Max(i, j), "pos", what));
         }
     }
 

@@ -394,6 +394,24 @@ public class FacadeTests
         Assert.Contains("no element 'Mo'", e.Message);
     }
 
+    [Fact]
+    public void NativeThreadCountCanBeSetAndRangeIsChecked()
+    {
+        var before = NativeLinearAlgebra.Threads;
+        Assert.False(string.IsNullOrWhiteSpace(NativeLinearAlgebra.Description));
+        Assert.ThrowsAny<ArgumentException>(() => NativeLinearAlgebra.SetThreads(0));
+        NativeLinearAlgebra.SetThreads(1);
+        try
+        {
+            // OpenBLAS reports the count it was given; without OpenBLAS the count stays 1.
+            Assert.Equal(1, NativeLinearAlgebra.Threads);
+        }
+        finally
+        {
+            NativeLinearAlgebra.SetThreads(Math.Max(1, before));
+        }
+    }
+
     private static Structure Deform(Structure s, int i, int j, double h)
     {
         var d = s.Clone();
