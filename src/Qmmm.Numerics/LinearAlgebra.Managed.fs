@@ -22,7 +22,8 @@ module Managed =
 
         if z = 0.0 then w else w * sqrt (1.0 + (z / w) * (z / w))
 
-    /// Eigen-decomposition of the symmetric n×n matrix `a` by MathNet's managed solver (`a` is not modified).
+    /// Eigen-decomposition of the symmetric n×n matrix `a` by MathNet's managed solver (`a` is not modified):
+    /// eigenvalues ascending, eigenvectors as columns.
     let private evd (n: int) (a: float[]) : struct (float[] * float[]) =
         let vectors = Array.zeroCreate (n * n)
         let values = Array.zeroCreate<System.Numerics.Complex> n
@@ -72,9 +73,6 @@ module Managed =
             else
                 let d = sqrt s
                 l.[j + j * n] <- d
-
-                for i in j + 1 .. n - 1 do
-                    l.[i + j * n] <- l.[i + j * n]
 
                 for p in 0 .. j - 1 do
                     let ljp = l.[j + p * n]
@@ -304,11 +302,32 @@ module Managed =
     /// General matrix product C := α op(A) op(B) + β C (op(X) = X or Xᵀ; op(A) m×k, op(B) k×n, C m×n overwritten;
     /// A stored m×k, or k×m when transposed; B k×n, or n×k), by MathNet's managed `MatrixMultiplyWithUpdate`.
     let gemm
-        (transA: bool, transB: bool, m: int, n: int, k: int, alpha: float, a: float[], b: float[], beta: float, c: float[])
-        =
+        (
+            transA: bool,
+            transB: bool,
+            m: int,
+            n: int,
+            k: int,
+            alpha: float,
+            a: float[],
+            b: float[],
+            beta: float,
+            c: float[]
+        ) =
         Checks.gemm m n k alpha a b beta c
-        let ta = if transA then Transpose.Transpose else Transpose.DontTranspose
-        let tb = if transB then Transpose.Transpose else Transpose.DontTranspose
+
+        let ta =
+            if transA then
+                Transpose.Transpose
+            else
+                Transpose.DontTranspose
+
+        let tb =
+            if transB then
+                Transpose.Transpose
+            else
+                Transpose.DontTranspose
+
         let ra, ca = if transA then k, m else m, k
         let rb, cb = if transB then n, k else k, n
         provider.MatrixMultiplyWithUpdate(ta, tb, alpha, a, ra, ca, b, rb, cb, beta, c)

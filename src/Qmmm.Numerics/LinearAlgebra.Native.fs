@@ -80,7 +80,17 @@ module internal Checks =
                 if abs (aij - aji) > tol then
                     invalidArg
                         name
-                        (sprintf "%s must be symmetric, but %s[%d,%d] = %g and %s[%d,%d] = %g" name name i j aij name j i aji)
+                        (sprintf
+                            "%s must be symmetric, but %s[%d,%d] = %g and %s[%d,%d] = %g"
+                            name
+                            name
+                            i
+                            j
+                            aij
+                            name
+                            j
+                            i
+                            aji)
 
     /// An m×n column-major matrix: dimensions ≥ 1, m·n fits in an array, length m·n, finite entries.
     let rectangular (name: string) (m: int) (n: int) (a: float[]) =
@@ -130,7 +140,10 @@ module internal Checks =
     /// Message for `dsygvd`'s info > 0 (n = order): B not positive definite (info > n) or no convergence.
     let sygvdMessage (n: int) (info: int) =
         if info > n then
-            sprintf "B is not positive definite (info = %d: its leading minor of order %d is not positive)" info (info - n)
+            sprintf
+                "B is not positive definite (info = %d: its leading minor of order %d is not positive)"
+                info
+                (info - n)
         else
             sprintf "the eigensolver failed to converge (info = %d off-diagonal elements did not vanish)" info
 
@@ -310,7 +323,22 @@ module Native =
             let c = [| 0.0 |]
 
             if useOpenBlas then
-                Raw.cblas_dgemm (Raw.ColMajor, Raw.NoTrans, Raw.NoTrans, 1, 1, 1, 1.0, [| 2.0 |], 1, [| 3.0 |], 1, 0.0, c, 1)
+                Raw.cblas_dgemm (
+                    Raw.ColMajor,
+                    Raw.NoTrans,
+                    Raw.NoTrans,
+                    1,
+                    1,
+                    1,
+                    1.0,
+                    [| 2.0 |],
+                    1,
+                    [| 3.0 |],
+                    1,
+                    0.0,
+                    c,
+                    1
+                )
             else
                 Raw.system_cblas_dgemm (
                     Raw.ColMajor,
@@ -345,7 +373,8 @@ module Native =
     let private probe () =
         try
             match tryLoad Raw.Lapacke with
-            | None -> unavailable (sprintf "%s cannot be loaded (install liblapacke and libopenblas0-pthread)" Raw.Lapacke)
+            | None ->
+                unavailable (sprintf "%s cannot be loaded (install liblapacke and libopenblas0-pthread)" Raw.Lapacke)
             | Some lapacke ->
                 let missing =
                     [ "LAPACKE_dsyevd"; "LAPACKE_dsygvd"; "LAPACKE_dgeqp3"; "LAPACKE_dorgqr" ]
@@ -491,7 +520,9 @@ module Native =
         let v = Array.copy a
         let bb = Array.copy b
         let w = Array.zeroCreate n
-        let info = Raw.LAPACKE_dsygvd(Raw.ColMajor, 1, byte 'V', byte 'U', n, v, n, bb, n, w)
+
+        let info =
+            Raw.LAPACKE_dsygvd(Raw.ColMajor, 1, byte 'V', byte 'U', n, v, n, bb, n, w)
 
         Checks.lapackInfo "dsygvd" info (Checks.sygvdMessage n)
 
@@ -529,8 +560,18 @@ module Native =
     /// General matrix product C := α op(A) op(B) + β C (BLAS `dgemm` through CBLAS, column-major), with op(X) = X or
     /// Xᵀ; op(A) is m×k, op(B) k×n, C m×n; C is overwritten. A is stored m×k (k×m when transposed), B k×n (n×k).
     let gemm
-        (transA: bool, transB: bool, m: int, n: int, k: int, alpha: float, a: float[], b: float[], beta: float, c: float[])
-        =
+        (
+            transA: bool,
+            transB: bool,
+            m: int,
+            n: int,
+            k: int,
+            alpha: float,
+            a: float[],
+            b: float[],
+            beta: float,
+            c: float[]
+        ) =
         Checks.gemm m n k alpha a b beta c
         require "dgemm"
         let ta = if transA then Raw.Trans else Raw.NoTrans

@@ -179,8 +179,18 @@ module LinearAlgebra =
     /// m×k, op(B) k×n, C m×n and is overwritten. A is stored m×k (k×m when transposed), B k×n (n×k when transposed).
     let gemm
         (backend: Backend)
-        (transA: bool, transB: bool, m: int, n: int, k: int, alpha: float, a: float[], b: float[], beta: float, c: float[])
-        =
+        (
+            transA: bool,
+            transB: bool,
+            m: int,
+            n: int,
+            k: int,
+            alpha: float,
+            a: float[],
+            b: float[],
+            beta: float,
+            c: float[]
+        ) =
         match backend with
         | Backend.Native -> Native.gemm (transA, transB, m, n, k, alpha, a, b, beta, c)
         | Backend.Managed -> Managed.gemm (transA, transB, m, n, k, alpha, a, b, beta, c)
@@ -205,6 +215,16 @@ module LinearAlgebra =
 
         /// `gemm defaultBackend`: C := α op(A) op(B) + β C.
         let gemm
-            (transA: bool, transB: bool, m: int, n: int, k: int, alpha: float, a: float[], b: float[], beta: float, c: float[])
-            =
+            (
+                transA: bool,
+                transB: bool,
+                m: int,
+                n: int,
+                k: int,
+                alpha: float,
+                a: float[],
+                b: float[],
+                beta: float,
+                c: float[]
+            ) =
             gemm defaultBackend (transA, transB, m, n, k, alpha, a, b, beta, c)

@@ -50,8 +50,12 @@ let private randomSpd (rng: Random) (n: int) =
 
 /// Naive C = op(A) op(B) (triple loop): the oracle for gemm.
 let private naiveProduct (transA: bool) (transB: bool) (m: int) (n: int) (k: int) (a: float[]) (b: float[]) =
-    let opA i p = if transA then a.[p + i * k] else a.[i + p * m]
-    let opB p j = if transB then b.[j + p * n] else b.[p + j * k]
+    let opA i p =
+        if transA then a.[p + i * k] else a.[i + p * m]
+
+    let opB p j =
+        if transB then b.[j + p * n] else b.[p + j * k]
+
     let c = Array.zeroCreate (m * n)
 
     for j in 0 .. n - 1 do
@@ -75,7 +79,8 @@ let private transpose (m: int) (n: int) (a: float[]) =
         let i = idx % n
         a.[j + i * m])
 
-let private maxAbs (a: float[]) = a |> Array.fold (fun s x -> max s (abs x)) 0.0
+let private maxAbs (a: float[]) =
+    a |> Array.fold (fun s x -> max s (abs x)) 0.0
 
 let private maxDiff (a: float[]) (b: float[]) =
     Array.fold2 (fun s x y -> max s (abs (x - y))) 0.0 a b
@@ -207,7 +212,10 @@ let private eigenTests =
           <| fun backend ->
               let d = [| 3.0; -1.0; 7.5; 0.0; 2.0 |]
               let n = d.Length
-              let a = Array.init (n * n) (fun idx -> if idx % n = idx / n then d.[idx % n] else 0.0)
+
+              let a =
+                  Array.init (n * n) (fun idx -> if idx % n = idx / n then d.[idx % n] else 0.0)
+
               let struct (w, v) = la backend (n, a)
               let sorted = Array.sort d
 
@@ -247,7 +255,10 @@ let private generalizedTests =
           <| fun backend ->
               // A = [[p, q], [q, r]], B = diag(s, t): λ are the eigenvalues of B^{-1/2} A B^{-1/2}
               let p, q, r, s, t = 2.0, 0.7, -1.0, 4.0, 0.5
-              let struct (w, c) = LinearAlgebra.generalizedSymmetricEigen backend ([| p; q; q; r |], [| s; 0.0; 0.0; t |], 2)
+
+              let struct (w, c) =
+                  LinearAlgebra.generalizedSymmetricEigen backend ([| p; q; q; r |], [| s; 0.0; 0.0; t |], 2)
+
               let p', q', r' = p / s, q / sqrt (s * t), r / t
               let mean = 0.5 * (p' + r')
               let rad = sqrt (0.25 * (p' - r') * (p' - r') + q' * q')
@@ -279,8 +290,12 @@ let private generalizedTests =
           for n in [ 2; 9; 50 ] do
               let a = randomSymmetric rng n
               let b = randomSpd rng n
-              let struct (wn, cn) = LinearAlgebra.generalizedSymmetricEigen Backend.Native (a, b, n)
-              let struct (wm, cm) = LinearAlgebra.generalizedSymmetricEigen Backend.Managed (a, b, n)
+
+              let struct (wn, cn) =
+                  LinearAlgebra.generalizedSymmetricEigen Backend.Native (a, b, n)
+
+              let struct (wm, cm) =
+                  LinearAlgebra.generalizedSymmetricEigen Backend.Managed (a, b, n)
 
               for k in 0 .. n - 1 do
                   Expect.floatClose { absolute = 1e-10; relative = 1e-10 } wn.[k] wm.[k] (sprintf "λ_%d, n = %d" k n)
@@ -293,7 +308,13 @@ let private generalizedTests =
           <| fun backend ->
               // B = diag(1, 1, -1, 1): its leading minor of order 3 is negative, so LAPACK's info = n + 3 = 7
               let n = 4
-              let b = Array.init 16 (fun idx -> if idx % 5 = 0 then (if idx = 10 then -1.0 else 1.0) else 0.0)
+
+              let b =
+                  Array.init 16 (fun idx ->
+                      if idx % 5 = 0 then
+                          (if idx = 10 then -1.0 else 1.0)
+                      else
+                          0.0)
 
               let e =
                   Expect.throwsC
@@ -325,7 +346,11 @@ let private checkQr (backend: Backend) (m: int) (n: int) (a: float[]) =
     for i in 1 .. k - 1 do
         let prev = abs (at k r (i - 1) (i - 1))
         let cur = abs (at k r i i)
-        Expect.isLessThanOrEqual cur (prev * (1.0 + 1e-12) + 1e-14 * scale) (sprintf "|R_%d%d| ≤ |R_%d%d|" i i (i - 1) (i - 1))
+
+        Expect.isLessThanOrEqual
+            cur
+            (prev * (1.0 + 1e-12) + 1e-14 * scale)
+            (sprintf "|R_%d%d| ≤ |R_%d%d|" i i (i - 1) (i - 1))
 
     qr
 
@@ -395,7 +420,10 @@ let private leastSquaresTests =
               for (m, n) in [ (50, 8); (12, 12); (200, 3) ] do
                   let a = randomMatrix rng m n
                   let b = randomMatrix rng m 1
-                  let sol = LinearAlgebra.leastSquares backend LinearAlgebra.DefaultRankTolerance (m, n, a, b)
+
+                  let sol =
+                      LinearAlgebra.leastSquares backend LinearAlgebra.DefaultRankTolerance (m, n, a, b)
+
                   let aT = transpose m n a
                   let x = gaussSolve n (mul n m n aT a) (mul n m 1 aT b)
                   Expect.equal sol.Rank n "full column rank"
@@ -406,7 +434,13 @@ let private leastSquaresTests =
                   let norm (v: float[]) = sqrt (Array.sumBy (fun e -> e * e) v)
                   let ours = norm (Array.map2 (-) (mul m n 1 a sol.Solution) b)
                   let normalEq = norm (Array.map2 (-) (mul m n 1 a x) b)
-                  Expect.floatClose { absolute = 1e-12; relative = 1e-12 } sol.Residual ours "reported residual = ‖Ax − b‖"
+
+                  Expect.floatClose
+                      { absolute = 1e-12; relative = 1e-12 }
+                      sol.Residual
+                      ours
+                      "reported residual = ‖Ax − b‖"
+
                   Expect.isLessThanOrEqual ours (normalEq + 1e-12) "no larger than the normal-equation residual"
       yield!
           bothBackends "least squares recovers an exact solution with zero residual"
@@ -460,10 +494,17 @@ let private gemmTests =
                           let b = randomMatrix rng k n
                           let c = randomMatrix rng m n
                           let alpha, beta = 1.7, -0.3
-                          let expected = Array.map2 (fun p c0 -> alpha * p + beta * c0) (naiveProduct transA transB m n k a b) c
+
+                          let expected =
+                              Array.map2 (fun p c0 -> alpha * p + beta * c0) (naiveProduct transA transB m n k a b) c
+
                           let out = Array.copy c
                           LinearAlgebra.gemm backend (transA, transB, m, n, k, alpha, a, b, beta, out)
-                          Expect.isLessThan (maxDiff out expected) (1e-13 * float k) (sprintf "C (%b, %b, %d×%d×%d)" transA transB m n k) ]
+
+                          Expect.isLessThan
+                              (maxDiff out expected)
+                              (1e-13 * float k)
+                              (sprintf "C (%b, %b, %d×%d×%d)" transA transB m n k) ]
 
 let private validationTests =
     [ yield!
@@ -486,11 +527,15 @@ let private validationTests =
 
               Expect.throwsT<ArgumentException>
                   (fun () ->
-                      LinearAlgebra.gemm backend (false, false, 2, 2, 2, 1.0, Array.zeroCreate 4, Array.zeroCreate 3, 0.0, Array.zeroCreate 4))
+                      LinearAlgebra.gemm
+                          backend
+                          (false, false, 2, 2, 2, 1.0, Array.zeroCreate 4, Array.zeroCreate 3, 0.0, Array.zeroCreate 4))
                   "gemm b length"
 
               Expect.throwsT<ArgumentException>
-                  (fun () -> LinearAlgebra.leastSquares backend -1.0 (2, 1, [| 1.0; 2.0 |], [| 1.0; 1.0 |]) |> ignore)
+                  (fun () ->
+                      LinearAlgebra.leastSquares backend -1.0 (2, 1, [| 1.0; 2.0 |], [| 1.0; 1.0 |])
+                      |> ignore)
                   "negative tolerance" ]
 
 let private statusTests =
