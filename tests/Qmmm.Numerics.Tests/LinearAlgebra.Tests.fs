@@ -394,6 +394,17 @@ let private qrTests =
               let qr = checkQr backend m n a
               Expect.equal qr.Permutation.[n - 1] 2 "the zero column is pivoted last"
               Expect.equal (LinearAlgebra.rankRevealing 1e-5 qr) (n - 1) "rank"
+      yield!
+          bothBackends "the numerical rank of a scaled diagonal matrix follows the relative tolerance"
+          <| fun backend ->
+              // columns scaled by 1e-6, 1, 1e-9, 1e-3: R = the sorted diagonal, so the rank counts d_k > tol·d_max
+              let d = [| 1e-6; 1.0; 1e-9; 1e-3 |]
+              let a = Array.init 16 (fun idx -> if idx % 5 = 0 then d.[idx / 4] else 0.0)
+              let qr = LinearAlgebra.qrPivoted backend (4, 4, a)
+              Expect.sequenceEqual qr.Permutation [| 1; 3; 0; 2 |] "columns in decreasing norm"
+
+              for (tol, rank) in [ (0.5, 1); (1e-5, 2); (1e-7, 3); (0.0, 4) ] do
+                  Expect.equal (LinearAlgebra.rankRevealing tol qr) rank (sprintf "rank at tol = %g" tol)
       nativeOnly "native and managed pivoted QR choose the same pivots and |diag R|"
       <| testCase "native and managed pivoted QR choose the same pivots and |diag R|" (fun () ->
           let rng = Random 21
