@@ -341,8 +341,22 @@ module Setfl =
         let m = if p >= float (s.N - 1) then s.N - 1 else int p
         struct (m, min (p - float m) 1.0)
 
-    /// Value and derivatives of a distance table at r (LAMMPS's rhor/z2r evaluation; beyond the last node the cubic
-    /// is evaluated at p = 1, as LAMMPS does).
+    /// Value of a distance table at r (LAMMPS's rhor/z2r evaluation; beyond the last node the cubic is evaluated at
+    /// p = 1, as LAMMPS does).
+    let internal radialValue (s: Spline) (r: float) =
+        let struct (m, p) = locateR s r
+        let o = 7 * (m - 1)
+        let c = s.C
+        ((c.[o + 3] * p + c.[o + 4]) * p + c.[o + 5]) * p + c.[o + 6]
+
+    /// Value and first derivative of a distance table at r (same cubic as `radialValue`).
+    let internal radialSlope (s: Spline) (r: float) =
+        let struct (m, p) = locateR s r
+        let o = 7 * (m - 1)
+        let c = s.C
+        struct (((c.[o + 3] * p + c.[o + 4]) * p + c.[o + 5]) * p + c.[o + 6], (c.[o] * p + c.[o + 1]) * p + c.[o + 2])
+
+    /// Value and derivatives of orders 1..3 of a distance table at r (same cubic as `radialValue`).
     let internal radial (s: Spline) (r: float) =
         let struct (m, p) = locateR s r
         cubic s m p
@@ -369,13 +383,10 @@ module Setfl =
     /// A density (or any plain distance table) as a Radial: value and derivatives of the cubic (the Jet's fourth
     /// derivative is 0).
     let private densityRadial (s: Spline) : Radial =
-        { F =
-            fun r ->
-                let struct (v, _, _, _) = radial s r
-                v
+        { F = fun r -> radialValue s r
           D =
             fun x ->
-                let struct (v, d1, _, _) = radial s x.V
+                let struct (v, d1) = radialSlope s x.V
                 Dual.Chain(x, v, d1)
           J =
             fun x ->
@@ -384,13 +395,10 @@ module Setfl =
 
     /// The pair function φ = (r·φ)/r from an r·φ table, as LAMMPS: φ = z2·(1/r), φ' = z2'·(1/r) - φ·(1/r).
     let private pairRadial (s: Spline) : Radial =
-        { F =
-            fun r ->
-                let struct (z2, _, _, _) = radial s r
-                z2 * (1.0 / r)
+        { F = fun r -> radialValue s r * (1.0 / r)
           D =
             fun x ->
-                let struct (z2, z2p, _, _) = radial s x.V
+                let struct (z2, z2p) = radialSlope s x.V
                 let recip = 1.0 / x.V
                 let phi = z2 * recip
                 Dual(phi, (z2p * recip - phi * recip) * x.D)
