@@ -213,7 +213,10 @@ module Setfl =
                 fail
                     source
                     lh
-                    (if h.Length = 0 then sprintf "Z[%s]" el else sprintf "mass[%s]" el)
+                    (if h.Length = 0 then
+                         sprintf "Z[%s]" el
+                     else
+                         sprintf "mass[%s]" el)
                     "missing (expected: atomic number, mass, lattice constant, lattice type)"
 
             z.[i] <- parseInt source lh (sprintf "Z[%s]" el) h.[0]
@@ -245,11 +248,7 @@ module Setfl =
             let rest = cur.Take "end"
 
             if (tokens rest).Length > 0 then
-                fail
-                    source
-                    cur.Line
-                    "end"
-                    (sprintf "unexpected data after the last table: '%s'" (rest.Trim()))
+                fail source cur.Line "end" (sprintf "unexpected data after the last table: '%s'" (rest.Trim()))
 
         { Kind = kind
           Source = source

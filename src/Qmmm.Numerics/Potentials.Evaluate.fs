@@ -81,7 +81,11 @@ module Evaluate =
         if nl.Cutoff < pot.Cutoff then
             invalidArg
                 "nl"
-                (sprintf "the neighbour-list cutoff %g Å is below the cutoff %g Å of model '%s'" nl.Cutoff pot.Cutoff pot.Name)
+                (sprintf
+                    "the neighbour-list cutoff %g Å is below the cutoff %g Å of model '%s'"
+                    nl.Cutoff
+                    pot.Cutoff
+                    pot.Name)
 
         speciesOf pot config
 
@@ -114,15 +118,7 @@ module Evaluate =
 
     /// Copies the neighbours of atom i closer than `cutoff` into the scratch arrays (vectors, species, and, when `idx`
     /// is not empty, the neighbour atom indices); returns their number.
-    let private gather
-        (nl: NeighbourList)
-        (z: int[])
-        (cutoff: float)
-        (i: int)
-        (rs: float[])
-        (zs: int[])
-        (idx: int[])
-        =
+    let private gather (nl: NeighbourList) (z: int[]) (cutoff: float) (i: int) (rs: float[]) (zs: int[]) (idx: int[]) =
         let mutable c = 0
         let withIndex = idx.Length > 0
 

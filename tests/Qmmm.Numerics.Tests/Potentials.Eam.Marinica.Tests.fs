@@ -54,7 +54,10 @@ let tests =
           <| fun () ->
               // an independent route to a0: the pressure from the analytic virial, not from energy differences
               let a0 = relaxedA.Force()
-              let w (a: float) = (evalAll (pot.Force()) (bcc a (1, 1, 1) [| true; true; true |])).Virial
+
+              let w (a: float) =
+                  (evalAll (pot.Force()) (bcc a (1, 1, 1) [| true; true; true |])).Virial
+
               let trace (v: float[]) = v.[0] + v.[4] + v.[8]
               Expect.isLessThan (abs (trace (w a0))) 1e-6 "tr W = 0 at a0"
               Expect.isGreaterThan (trace (w (a0 - 0.01))) 0.0 "compressed: W > 0"

@@ -27,11 +27,7 @@ let bcc (a: float) (n1: int, n2: int, n3: int) (pbc: bool[]) : Configuration =
     { Species = Array.create (pos.Count / 3) "W"
       Positions = pos.ToArray()
       Cell =
-        Cell.create
-            (Vec3(float n1 * a, 0.0, 0.0))
-            (Vec3(0.0, float n2 * a, 0.0))
-            (Vec3(0.0, 0.0, float n3 * a))
-            pbc }
+        Cell.create (Vec3(float n1 * a, 0.0, 0.0)) (Vec3(0.0, float n2 * a, 0.0)) (Vec3(0.0, 0.0, float n3 * a)) pbc }
 
 /// A finite bcc cluster: every site within `radius` (Å) of a lattice site, in a large non-periodic box.
 let cluster (a: float) (radius: float) : Configuration =
@@ -45,7 +41,8 @@ let cluster (a: float) (radius: float) : Configuration =
 
 /// The configuration with positions y + d.
 let displaced (c: Configuration) (d: float[]) =
-    { c with Positions = Array.map2 (+) c.Positions d }
+    { c with
+        Positions = Array.map2 (+) c.Positions d }
 
 /// Uniform random displacements in [-amplitude, amplitude] per component, from a fixed seed.
 let randomDisplacements (seed: int) (amplitude: float) (n: int) =
@@ -68,7 +65,12 @@ let deformed (c: Configuration) (e: float[]) =
 
     { c with
         Positions = pos
-        Cell = Cell.create (apply (Cell.vector c.Cell 0)) (apply (Cell.vector c.Cell 1)) (apply (Cell.vector c.Cell 2)) c.Cell.Pbc }
+        Cell =
+            Cell.create
+                (apply (Cell.vector c.Cell 0))
+                (apply (Cell.vector c.Cell 1))
+                (apply (Cell.vector c.Cell 2))
+                c.Cell.Pbc }
 
 /// Full evaluation with the O(N²) reference neighbour list.
 let evalAll (pot: ISitePotential) (c: Configuration) =
@@ -159,7 +161,8 @@ let transformed (c: Configuration) (r: float[]) =
 let private fastConfig = { config with maxTest = 6 }
 
 /// Max |x|.
-let maxAbs (a: float[]) = a |> Array.fold (fun m x -> max m (abs x)) 0.0
+let maxAbs (a: float[]) =
+    a |> Array.fold (fun m x -> max m (abs x)) 0.0
 
 // ---------------------------------------------------------------------------------------------------------------
 // The physics table, one list per model.
@@ -173,7 +176,9 @@ let private physics (name: string) (model: Lazy<ISitePotential>) =
     testList
         name
         [ for gname, c0 in geometries do
-              testPropertyWithConfig fastConfig (sprintf "energy is invariant under translation, rotation and permutation (%s)" gname)
+              testPropertyWithConfig
+                  fastConfig
+                  (sprintf "energy is invariant under translation, rotation and permutation (%s)" gname)
               <| Prop.forAll
                   (Arb.fromGen (
                       gen {
@@ -215,7 +220,9 @@ let private physics (name: string) (model: Lazy<ISitePotential>) =
 
                   for k in 0..5 do
                       let e = Array.init (3 * c.Count) (fun q -> if q = k then 1.0 else 0.0)
-                      checkSweep (sprintf "component %d" k) -r.Forces.[k] (fun h -> energyOf p (displaced c (e |> Array.map ((*) h))))
+
+                      checkSweep (sprintf "component %d" k) -r.Forces.[k] (fun h ->
+                          energyOf p (displaced c (e |> Array.map ((*) h))))
 
           testCase "forces sum to zero on a periodic cell"
           <| fun () ->
@@ -250,10 +257,21 @@ let private physics (name: string) (model: Lazy<ISitePotential>) =
                           let strain s =
                               Array.init 9 (fun k -> if k = 3 * a + b then s else 0.0)
 
-                          let dE = (energyOf p (deformed c (strain h)) - energyOf p (deformed c (strain -h))) / (2.0 * h)
+                          let dE =
+                              (energyOf p (deformed c (strain h)) - energyOf p (deformed c (strain -h)))
+                              / (2.0 * h)
                           // y_a -> y_a + ε_ab y_b: dE/dε_ab = Σ ∂V/∂g_a g_b = -W[3b + a]
-                          Expect.floatClose { absolute = 1e-6; relative = 1e-6 } w.[3 * b + a] -dE (sprintf "W[%d,%d]" b a)
-                          Expect.floatClose { absolute = 1e-10; relative = 1e-10 } w.[3 * a + b] w.[3 * b + a] "symmetric"
+                          Expect.floatClose
+                              { absolute = 1e-6; relative = 1e-6 }
+                              w.[3 * b + a]
+                              -dE
+                              (sprintf "W[%d,%d]" b a)
+
+                          Expect.floatClose
+                              { absolute = 1e-10; relative = 1e-10 }
+                              w.[3 * a + b]
+                              w.[3 * b + a]
+                              "symmetric"
 
           testCase "site energies sum to the energy (float path vs gradient path)"
           <| fun () ->
@@ -278,7 +296,12 @@ let private physics (name: string) (model: Lazy<ISitePotential>) =
 
               for e in big.SiteEnergies do
                   Expect.floatClose { absolute = 1e-11; relative = 1e-12 } e (big.Energy / 16.0) "V_ℓ = E/N"
-                  Expect.floatClose { absolute = 1e-11; relative = 1e-12 } e (unit.Energy / 2.0) "same as the 2-atom cell"
+
+                  Expect.floatClose
+                      { absolute = 1e-11; relative = 1e-12 }
+                      e
+                      (unit.Energy / 2.0)
+                      "same as the 2-atom cell"
 
               Expect.isLessThan (maxAbs big.Forces) 1e-10 "no force in the perfect crystal"
 
@@ -294,9 +317,22 @@ let private physics (name: string) (model: Lazy<ISitePotential>) =
               let rc = p.Cutoff
               let inside = evalAll p (dimer (rc * (1.0 - 1e-12)))
               let outside = evalAll p (dimer (rc * (1.0 + 1e-12)))
-              let isolated = evalAll p { dimer 1.0 with Species = [| "W" |]; Positions = [| 0.0; 0.0; 0.0 |] }
+
+              let isolated =
+                  evalAll
+                      p
+                      { dimer 1.0 with
+                          Species = [| "W" |]
+                          Positions = [| 0.0; 0.0; 0.0 |] }
+
               Expect.floatClose { absolute = 1e-9; relative = 0.0 } inside.Energy outside.Energy "E continuous at r_c"
-              Expect.floatClose { absolute = 1e-12; relative = 0.0 } outside.Energy (2.0 * isolated.Energy) "no interaction beyond r_c"
+
+              Expect.floatClose
+                  { absolute = 1e-12; relative = 0.0 }
+                  outside.Energy
+                  (2.0 * isolated.Energy)
+                  "no interaction beyond r_c"
+
               Expect.isLessThan (maxAbs inside.Forces) 1e-8 "force vanishes at r_c"
               // an isolated atom: F(0) (= 0 for both analytic forms, 8.9e-16 in the file), no NaN in forces
               Expect.floatClose { absolute = 1e-12; relative = 0.0 } isolated.Energy 0.0 "isolated atom energy F(0) = 0"
@@ -340,11 +376,20 @@ let private physics (name: string) (model: Lazy<ISitePotential>) =
 
                   let partialEnergy (y: Configuration) =
                       let es = Evaluate.siteEnergies p y (Neighbours.reference p.Cutoff y)
-                      Seq.sum (seq { for i in 0 .. y.Count - 1 do if maskA.[i] then es.[i] })
+
+                      Seq.sum (
+                          seq {
+                              for i in 0 .. y.Count - 1 do
+                                  if maskA.[i] then
+                                      es.[i]
+                          }
+                      )
 
                   let v = randomDisplacements 53 1.0 c.Count
                   let fv = Array.fold2 (fun s f x -> s + f * x) 0.0 ra.Forces v
-                  checkSweep (sprintf "partial energy (%s)" gname) -fv (fun h -> partialEnergy (displaced c (v |> Array.map ((*) h))))
+
+                  checkSweep (sprintf "partial energy (%s)" gname) -fv (fun h ->
+                      partialEnergy (displaced c (v |> Array.map ((*) h))))
 
           testCase "the radial functions agree on float, Dual and Jet, and Jet derivatives match centred differences"
           <| fun () ->
@@ -377,7 +422,8 @@ let private physics (name: string) (model: Lazy<ISitePotential>) =
                           let fd = (dk1 (x + h) - dk1 (x - h)) / (2.0 * h)
 
                           Expect.floatClose
-                              { absolute = 1e-6 * (1.0 + abs (j.Derivative k)); relative = 1e-5 }
+                              { absolute = 1e-6 * (1.0 + abs (j.Derivative k))
+                                relative = 1e-5 }
                               (j.Derivative k)
                               fd
                               (sprintf "%s order %d at %g" fname k x) ]
@@ -422,6 +468,7 @@ let private evaluation =
               let c = bcc 3.1434 (1, 1, 1) [| true; true; true |]
               let c = { c with Species = [| "W"; "Mo" |] }
               let nl = Neighbours.reference p.Cutoff c
+
               try
                   Evaluate.all p c nl |> ignore
                   failtest "expected an error"
@@ -540,9 +587,18 @@ let private setfl =
                   (simpleText () |> withLine 5 "20 0.5 abc 0.25 4.5")
                   [ "W.eam.alloy:5: field 'Nr': expected an integer, got 'abc'" ]
 
-              expectParseError (simpleText () |> withLine 5 "20 0.5 20 0.25") [ "W.eam.alloy:5: field 'cutoff'"; "missing" ]
-              expectParseError (simpleText () |> withLine 4 "2 W") [ "W.eam.alloy:4: field 'elements'"; "expected 2 element names, got 1" ]
-              expectParseError (simpleText () |> withLine 4 "one W") [ "W.eam.alloy:4: field 'nelements': expected an integer, got 'one'" ]
+              expectParseError
+                  (simpleText () |> withLine 5 "20 0.5 20 0.25")
+                  [ "W.eam.alloy:5: field 'cutoff'"; "missing" ]
+
+              expectParseError
+                  (simpleText () |> withLine 4 "2 W")
+                  [ "W.eam.alloy:4: field 'elements'"; "expected 2 element names, got 1" ]
+
+              expectParseError
+                  (simpleText () |> withLine 4 "one W")
+                  [ "W.eam.alloy:4: field 'nelements': expected an integer, got 'one'" ]
+
               expectParseError (simpleText () |> withLine 6 "74") [ "W.eam.alloy:6: field 'mass[W]'"; "missing" ]
 
           testCase "a bad number in a table is reported with file, line and field"
@@ -552,7 +608,9 @@ let private setfl =
                   (simpleText () |> withLine 7 "0 -0.5 1.0x -1.5 -2")
                   [ "W.eam.alloy:7: field 'F[W][2]': expected a finite number, got '1.0x'" ]
 
-              expectParseError (simpleText () |> withLine 12 "5 4.75 NaN 4.25 4") [ "W.eam.alloy:12: field 'rho[W][7]'"; "'NaN'" ]
+              expectParseError
+                  (simpleText () |> withLine 12 "5 4.75 NaN 4.25 4")
+                  [ "W.eam.alloy:12: field 'rho[W][7]'"; "'NaN'" ]
 
           testCase "a truncated table names the line where the data ran out"
           <| fun () ->
@@ -569,7 +627,10 @@ let private setfl =
 
           testCase "a table running past its line end and trailing data are refused"
           <| fun () ->
-              expectParseError (simpleText () |> withLine 10 "-15 -15.5 -16 -16.5 -17 -99") [ "W.eam.alloy:10: field 'F[W]'"; "1 more" ]
+              expectParseError
+                  (simpleText () |> withLine 10 "-15 -15.5 -16 -16.5 -17 -99")
+                  [ "W.eam.alloy:10: field 'F[W]'"; "1 more" ]
+
               expectParseError (simpleText () + "1.0\n") [ "W.eam.alloy:19: field 'end'"; "unexpected data" ]
 
           testCase "the header is read: elements, masses, grid, cutoff"
@@ -584,8 +645,18 @@ let private setfl =
           testCase "the interpolant reproduces a cubic exactly away from the first and last two nodes"
           <| fun () ->
               // LAMMPS's slopes: 5-point stencil inside (exact to degree 4), Hermite cubics (exact to degree 3)
-              let cubicF (x: float) = 0.3 - 0.7 * x + 0.2 * x * x - 0.05 * x * x * x
-              let text = setflText Alloy [| "W" |] (40, 0.1, 40, 0.1, 3.8) (fun _ x -> cubicF x) (fun _ _ x -> cubicF x) (fun _ _ x -> cubicF x)
+              let cubicF (x: float) =
+                  0.3 - 0.7 * x + 0.2 * x * x - 0.05 * x * x * x
+
+              let text =
+                  setflText
+                      Alloy
+                      [| "W" |]
+                      (40, 0.1, 40, 0.1, 3.8)
+                      (fun _ x -> cubicF x)
+                      (fun _ _ x -> cubicF x)
+                      (fun _ _ x -> cubicF x)
+
               let m = Setfl.model "cubic" (Setfl.parse Alloy "cubic" text)
 
               for x in [ 0.35; 0.5; 1.234; 2.0; 3.3 ] do
@@ -598,17 +669,30 @@ let private setfl =
                   let p = m.Pair.[0].D(Dual.Variable x)
                   // the table holds r φ, so φ = cubic/r
                   Expect.floatClose { absolute = 1e-12; relative = 1e-12 } p.V (cubicF x / x) "pair value"
-                  Expect.floatClose { absolute = 1e-11; relative = 1e-11 } p.D ((dF * x - cubicF x) / (x * x)) "pair slope"
+
+                  Expect.floatClose
+                      { absolute = 1e-11; relative = 1e-11 }
+                      p.D
+                      ((dF * x - cubicF x) / (x * x))
+                      "pair slope"
 
           testCase "the interpolant passes through the nodes and uses LAMMPS's end-point slopes"
           <| fun () ->
               let f (x: float) = Math.Exp(-x) * (1.0 + x)
-              let text = setflText Alloy [| "W" |] (30, 0.2, 30, 0.2, 5.0) (fun _ x -> f x) (fun _ _ x -> f x) (fun _ _ x -> f x)
+
+              let text =
+                  setflText Alloy [| "W" |] (30, 0.2, 30, 0.2, 5.0) (fun _ x -> f x) (fun _ _ x -> f x) (fun _ _ x ->
+                      f x)
+
               let m = Setfl.model "exp" (Setfl.parse Alloy "exp" text)
               let g = m.Density.[0]
 
               for k in 0..28 do
-                  Expect.floatClose { absolute = 1e-15; relative = 1e-14 } (g.F(0.2 * float k)) (f (0.2 * float k)) "node value"
+                  Expect.floatClose
+                      { absolute = 1e-15; relative = 1e-14 }
+                      (g.F(0.2 * float k))
+                      (f (0.2 * float k))
+                      "node value"
 
               // slope at node 0: one-sided difference (f1 - f0)/dr; node 5: the 5-point stencil
               let s0 = (g.D(Dual.Variable 0.0)).D
@@ -626,7 +710,13 @@ let private setfl =
               let rhoMax = 19.0 * 0.5
               let top = f.D(Dual.Variable rhoMax)
               let above = f.D(Dual.Variable(rhoMax + 3.0))
-              Expect.floatClose { absolute = 1e-13; relative = 1e-13 } above.V (top.V + 3.0 * top.D) "linear continuation"
+
+              Expect.floatClose
+                  { absolute = 1e-13; relative = 1e-13 }
+                  above.V
+                  (top.V + 3.0 * top.D)
+                  "linear continuation"
+
               Expect.floatClose { absolute = 1e-13; relative = 1e-13 } above.D top.D "constant slope"
 
           testCase "eam/fs density blocks map to the host and neighbour species as in LAMMPS"

@@ -30,7 +30,8 @@ let untapered: EamModel =
 let tests =
     testList
         "Qmmm.Numerics.Potentials.Eam.Zhou"
-        [ testCase "analytic and tabulated per-atom energies agree to 1e-6 eV and forces to 1e-5 eV/Å (128 perturbed atoms)"
+        [ testCase
+              "analytic and tabulated per-atom energies agree to 1e-6 eV and forces to 1e-5 eV/Å (128 perturbed atoms)"
           <| fun () ->
               let c = perturbed128 ()
               let analytic = Eam.potential Zhou.model
@@ -40,7 +41,11 @@ let tests =
               let rt = Evaluate.all table c nl
 
               for i in 0 .. c.Count - 1 do
-                  Expect.floatClose { absolute = 1e-6; relative = 0.0 } ra.SiteEnergies.[i] rt.SiteEnergies.[i] (sprintf "E_%d" i)
+                  Expect.floatClose
+                      { absolute = 1e-6; relative = 0.0 }
+                      ra.SiteEnergies.[i]
+                      rt.SiteEnergies.[i]
+                      (sprintf "E_%d" i)
 
               for k in 0 .. 3 * c.Count - 1 do
                   Expect.floatClose { absolute = 1e-5; relative = 0.0 } ra.Forces.[k] rt.Forces.[k] (sprintf "F[%d]" k)
@@ -55,8 +60,17 @@ let tests =
                   let r = float m * d.Dr
 
                   if r >= 2.0 && r <= 7.5 then
-                      Expect.floatClose { absolute = 1e-14; relative = 1e-10 } (Zhou.density r) d.Density.[0].[m] (sprintf "f(%g)" r)
-                      Expect.floatClose { absolute = 1e-14; relative = 1e-10 } (r * Zhou.pair r) d.RPhi.[0].[m] (sprintf "r φ(%g)" r)
+                      Expect.floatClose
+                          { absolute = 1e-14; relative = 1e-10 }
+                          (Zhou.density r)
+                          d.Density.[0].[m]
+                          (sprintf "f(%g)" r)
+
+                      Expect.floatClose
+                          { absolute = 1e-14; relative = 1e-10 }
+                          (r * Zhou.pair r)
+                          d.RPhi.[0].[m]
+                          (sprintf "r φ(%g)" r)
 
               for m in 1 .. d.Nrho - 1 do
                   let rho = float m * d.Drho
@@ -73,8 +87,9 @@ let tests =
               let tapered = Eam.potential Zhou.model
               let reference = Eam.potential untapered
 
-              for c in [ bcc 3.165 (2, 2, 2) [| true; true; true |]
-                         displaced (bcc 3.165 (2, 2, 2) [| true; true; true |]) (randomDisplacements 5 0.1 16) ] do
+              for c in
+                  [ bcc 3.165 (2, 2, 2) [| true; true; true |]
+                    displaced (bcc 3.165 (2, 2, 2) [| true; true; true |]) (randomDisplacements 5 0.1 16) ] do
                   let nl = Neighbours.reference 12.0 c
                   let a = Evaluate.siteEnergies tapered c nl
                   let b = Evaluate.siteEnergies reference c nl
@@ -93,7 +108,12 @@ let tests =
               let c = Zhou.defaultCutoff
               Expect.equal (Zhou.taper c 7.0) 1.0 "inside"
               Expect.equal (Zhou.taper c 8.0) 0.0 "outside"
-              Expect.floatClose { absolute = 1e-15; relative = 0.0 } (Zhou.taper c ((c.Inner + c.Outer) / 2.0)) 0.5 "midpoint"
+
+              Expect.floatClose
+                  { absolute = 1e-15; relative = 0.0 }
+                  (Zhou.taper c ((c.Inner + c.Outer) / 2.0))
+                  0.5
+                  "midpoint"
 
               for x, v in [ c.Inner, 1.0; c.Outer, 0.0 ] do
                   for s in [ -1.0; 1.0 ] do
@@ -108,8 +128,18 @@ let tests =
           <| fun () ->
               let f = Zhou.model.Embedding.[0]
               let eps = 1e-9
-              Expect.floatClose { absolute = 1e-6; relative = 0.0 } (f.F(Zhou.rhoN - eps)) (f.F(Zhou.rhoN + eps)) "at ρ_n"
-              Expect.floatClose { absolute = 1e-3; relative = 0.0 } (f.F(Zhou.rhoO - eps)) (f.F(Zhou.rhoO + eps)) "at ρ_o"
+
+              Expect.floatClose
+                  { absolute = 1e-6; relative = 0.0 }
+                  (f.F(Zhou.rhoN - eps))
+                  (f.F(Zhou.rhoN + eps))
+                  "at ρ_n"
+
+              Expect.floatClose
+                  { absolute = 1e-3; relative = 0.0 }
+                  (f.F(Zhou.rhoO - eps))
+                  (f.F(Zhou.rhoO + eps))
+                  "at ρ_o"
 
           testCase "the model carries its documented name, element and cutoff"
           <| fun () ->
