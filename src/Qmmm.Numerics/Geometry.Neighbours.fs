@@ -263,6 +263,18 @@ module Neighbours =
             binAtoms.[fill.[binOf.[i]]] <- i
             fill.[binOf.[i]] <- fill.[binOf.[i]] + 1
 
+        // atoms in bin order with their wrapped positions (y - wrap·A), for a cheap, cache-friendly pre-filter
+        let binX = Array.zeroCreate (3 * n)
+        let binWrap = Array.zeroCreate (3 * n)
+
+        for q in 0 .. n - 1 do
+            let j = binAtoms.[q]
+            let w = float wrap.[3 * j] * a.[0] + float wrap.[3 * j + 1] * a.[1] + float wrap.[3 * j + 2] * a.[2]
+            Vec3.set binX q (Vec3.get x j - w)
+            binWrap.[3 * q] <- wrap.[3 * j]
+            binWrap.[3 * q + 1] <- wrap.[3 * j + 1]
+            binWrap.[3 * q + 2] <- wrap.[3 * j + 2]
+
         // entries are encoded as one int64 key (j, s0, s1, s2) so each row sorts with a primitive sort
         let off = Array.zeroCreate 3
 
@@ -277,104 +289,156 @@ module Neighbours =
 
                 off.[k] <- m.[k] + (wmax - wmin)
 
-        let p = Array.init 3 (fun k -> 2L * int64 off.[k] + 1L)
+        // bit fields: j in the high bits, then s0 + off0, s1 + off1, s2 + off2 (each non-negative)
+        let bits (v: int64) =
+            let mutable b = 1
+            while (1L <<< b) <= v do
+                b <- b + 1
+            b
 
-        if float (max n 1) * float p.[0] * float p.[1] * float p.[2] > 4e18 then
+        let fb = Array.init 3 (fun k -> bits (2L * int64 off.[k]))
+        let jb = bits (int64 (max n 1))
+
+        if jb + fb.[0] + fb.[1] + fb.[2] > 63 then
             invalidArg "config" "atoms lie too far outside the periodic cell to index their images; wrap them first"
 
+        let sh2b = 0
+        let sh1b = fb.[2]
+        let sh0b = fb.[2] + fb.[1]
+        let jbit = fb.[2] + fb.[1] + fb.[0]
+        let mask = Array.init 3 (fun k -> (1L <<< fb.[k]) - 1L)
+
         let c2 = cutoff * cutoff
+        // the pre-filter distance differs from the exact one by rounding only; this margin keeps every candidate
+        let loose = (cutoff * (1.0 + 1e-9) + 1e-12) * (cutoff * (1.0 + 1e-9) + 1e-12)
         let start = Array.zeroCreate (n + 1)
-        let mutable keys: int64[] = Array.zeroCreate (max 16 (16 * n))
-        let mutable count = 0
+        let floorDiv (c: int) (d: int) = if c >= 0 then c / d else -((-c - 1) / d) - 1
+
+        // Searches atoms lo .. hi - 1: writes each row length into start.[i + 1] and returns the sorted keys of the
+        // rows (concatenated in atom order), their number and the number of candidates examined.
+        let search (lo: int) (hi: int) =
+            let mutable keys: int64[] = Array.zeroCreate (max 16 (24 * (hi - lo)))
+            let mutable count = 0
+            let mutable candidates = 0L
+
+            for i in lo .. hi - 1 do
+                let rowStart = count
+                let xi = Vec3.get x i
+                let wi0, wi1, wi2 = wrap.[3 * i], wrap.[3 * i + 1], wrap.[3 * i + 2]
+                let xwi = xi - (float wi0 * a.[0] + float wi1 * a.[1] + float wi2 * a.[2])
+
+                for d0 in -m.[0] .. m.[0] do
+                    let c0 = bin.[3 * i] + d0
+
+                    if per.[0] || (c0 >= 0 && c0 < nb.[0]) then
+                        let sh0 = if per.[0] then floorDiv c0 nb.[0] else 0
+                        let w0 = c0 - sh0 * nb.[0]
+
+                        for d1 in -m.[1] .. m.[1] do
+                            let c1 = bin.[3 * i + 1] + d1
+
+                            if per.[1] || (c1 >= 0 && c1 < nb.[1]) then
+                                let sh1 = if per.[1] then floorDiv c1 nb.[1] else 0
+                                let w1 = c1 - sh1 * nb.[1]
+
+                                for d2 in -m.[2] .. m.[2] do
+                                    let c2i = bin.[3 * i + 2] + d2
+
+                                    if per.[2] || (c2i >= 0 && c2i < nb.[2]) then
+                                        let sh2 = if per.[2] then floorDiv c2i nb.[2] else 0
+                                        let w2 = c2i - sh2 * nb.[2]
+                                        let id = (w0 * nb.[1] + w1) * nb.[2] + w2
+                                        // wrapped-frame vector = binX[q] + image - xw_i
+                                        let image = float sh0 * a.[0] + float sh1 * a.[1] + float sh2 * a.[2] - xwi
+                                        let q0 = binStart.[id]
+                                        let q1 = binStart.[id + 1]
+                                        candidates <- candidates + int64 (q1 - q0)
+
+                                        for q in q0 .. q1 - 1 do
+                                            let dx = binX.[3 * q] + image.X
+                                            let dy = binX.[3 * q + 1] + image.Y
+                                            let dz = binX.[3 * q + 2] + image.Z
+
+                                            if dx * dx + dy * dy + dz * dz < loose then
+                                                let j = binAtoms.[q]
+                                                // image shift relative to the given (unwrapped) positions
+                                                let s0 = sh0 - binWrap.[3 * q] + wi0
+                                                let s1 = sh1 - binWrap.[3 * q + 1] + wi1
+                                                let s2 = sh2 - binWrap.[3 * q + 2] + wi2
+
+                                                if not (i = j && s0 = 0 && s1 = 0 && s2 = 0) then
+                                                    // same arithmetic as `reference`: both lists hold identical floats
+                                                    let shift = float s0 * a.[0] + float s1 * a.[1] + float s2 * a.[2]
+                                                    let v = Vec3.get x j + shift - xi
+
+                                                    if Vec3.dot v v < c2 then
+                                                        if count = keys.Length then
+                                                            let grown = Array.zeroCreate (2 * keys.Length)
+                                                            Array.blit keys 0 grown 0 count
+                                                            keys <- grown
+
+                                                        keys.[count] <-
+                                                            (int64 j <<< jbit)
+                                                            ||| (int64 (s0 + off.[0]) <<< sh0b)
+                                                            ||| (int64 (s1 + off.[1]) <<< sh1b)
+                                                            ||| (int64 (s2 + off.[2]) <<< sh2b)
+
+                                                        count <- count + 1
+
+                start.[i + 1] <- count - rowStart
+                Array.Sort(keys, rowStart, count - rowStart)
+
+            struct (keys, count, candidates)
+
+        // contiguous chunks of atoms searched in parallel; the result does not depend on the number of threads
+        let chunks =
+            if n < 4096 then 1 else min 256 (4 * Environment.ProcessorCount)
+
+        let bounds = Array.init (chunks + 1) (fun c -> int (int64 n * int64 c / int64 chunks))
+        let parts = Array.zeroCreate chunks
+
+        if chunks = 1 then
+            parts.[0] <- search 0 n
+        else
+            Threading.Tasks.Parallel.For(0, chunks, (fun c -> parts.[c] <- search bounds.[c] bounds.[c + 1]))
+            |> ignore
+
+        for i in 0 .. n - 1 do
+            start.[i + 1] <- start.[i + 1] + start.[i]
+
+        let total = start.[n]
+        let index = Array.zeroCreate total
+        let vectors = Array.zeroCreate (3 * total)
+        let dist = Array.zeroCreate total
         let mutable candidates = 0L
 
-        for i in 0 .. n - 1 do
-            let xi = Vec3.get x i
-            let bi0, bi1, bi2 = bin.[3 * i], bin.[3 * i + 1], bin.[3 * i + 2]
-            let wi0, wi1, wi2 = wrap.[3 * i], wrap.[3 * i + 1], wrap.[3 * i + 2]
+        for c in 0 .. chunks - 1 do
+            let struct (_, _, k) = parts.[c]
+            candidates <- candidates + k
 
-            for d0 in -m.[0] .. m.[0] do
-                let c0 = bi0 + d0
-                let inside0 = per.[0] || (c0 >= 0 && c0 < nb.[0])
+        let decode (c: int) =
+            let struct (keys, _, _) = parts.[c]
+            let first = start.[bounds.[c]]
 
-                if inside0 then
-                    let sh0 = if per.[0] then (if c0 >= 0 then c0 / nb.[0] else -((-c0 - 1) / nb.[0]) - 1) else 0
-                    let w0 = c0 - sh0 * nb.[0]
+            for i in bounds.[c] .. bounds.[c + 1] - 1 do
+                let xi = Vec3.get x i
 
-                    for d1 in -m.[1] .. m.[1] do
-                        let c1 = bi1 + d1
-                        let inside1 = per.[1] || (c1 >= 0 && c1 < nb.[1])
+                for e in start.[i] .. start.[i + 1] - 1 do
+                    let key = keys.[e - first]
+                    let s2 = int ((key >>> sh2b) &&& mask.[2]) - off.[2]
+                    let s1 = int ((key >>> sh1b) &&& mask.[1]) - off.[1]
+                    let s0 = int ((key >>> sh0b) &&& mask.[0]) - off.[0]
+                    let j = int (key >>> jbit)
+                    let shift = float s0 * a.[0] + float s1 * a.[1] + float s2 * a.[2]
+                    let v = Vec3.get x j + shift - xi
+                    index.[e] <- j
+                    Vec3.set vectors e v
+                    dist.[e] <- Vec3.norm v
 
-                        if inside1 then
-                            let sh1 =
-                                if per.[1] then (if c1 >= 0 then c1 / nb.[1] else -((-c1 - 1) / nb.[1]) - 1) else 0
-
-                            let w1 = c1 - sh1 * nb.[1]
-
-                            for d2 in -m.[2] .. m.[2] do
-                                let c2i = bi2 + d2
-                                let inside2 = per.[2] || (c2i >= 0 && c2i < nb.[2])
-
-                                if inside2 then
-                                    let sh2 =
-                                        if per.[2] then
-                                            (if c2i >= 0 then c2i / nb.[2] else -((-c2i - 1) / nb.[2]) - 1)
-                                        else
-                                            0
-
-                                    let w2 = c2i - sh2 * nb.[2]
-                                    let id = (w0 * nb.[1] + w1) * nb.[2] + w2
-
-                                    for q in binStart.[id] .. binStart.[id + 1] - 1 do
-                                        let j = binAtoms.[q]
-                                        // image shift relative to the given (unwrapped) positions
-                                        let s0 = sh0 - wrap.[3 * j] + wi0
-                                        let s1 = sh1 - wrap.[3 * j + 1] + wi1
-                                        let s2 = sh2 - wrap.[3 * j + 2] + wi2
-                                        candidates <- candidates + 1L
-
-                                        if not (i = j && s0 = 0 && s1 = 0 && s2 = 0) then
-                                            // same arithmetic as `reference`, so both lists hold identical floats
-                                            let shift = float s0 * a.[0] + float s1 * a.[1] + float s2 * a.[2]
-                                            let v = Vec3.get x j + shift - xi
-
-                                            if Vec3.dot v v < c2 then
-                                                if count = keys.Length then
-                                                    let grown = Array.zeroCreate (2 * keys.Length)
-                                                    Array.blit keys 0 grown 0 count
-                                                    keys <- grown
-
-                                                keys.[count] <-
-                                                    ((int64 j * p.[0] + int64 (s0 + off.[0])) * p.[1]
-                                                     + int64 (s1 + off.[1]))
-                                                    * p.[2]
-                                                    + int64 (s2 + off.[2])
-
-                                                count <- count + 1
-
-            start.[i + 1] <- count
-            Array.Sort(keys, start.[i], count - start.[i])
-
-        let index = Array.zeroCreate count
-        let vectors = Array.zeroCreate (3 * count)
-        let dist = Array.zeroCreate count
-
-        for i in 0 .. n - 1 do
-            let xi = Vec3.get x i
-
-            for e in start.[i] .. start.[i + 1] - 1 do
-                let mutable key = keys.[e]
-                let s2 = int (key % p.[2]) - off.[2]
-                key <- key / p.[2]
-                let s1 = int (key % p.[1]) - off.[1]
-                key <- key / p.[1]
-                let s0 = int (key % p.[0]) - off.[0]
-                let j = int (key / p.[0])
-                let shift = float s0 * a.[0] + float s1 * a.[1] + float s2 * a.[2]
-                let v = Vec3.get x j + shift - xi
-                index.[e] <- j
-                Vec3.set vectors e v
-                dist.[e] <- Vec3.norm v
+        if chunks = 1 then
+            decode 0
+        else
+            Threading.Tasks.Parallel.For(0, chunks, decode) |> ignore
 
         { Cutoff = cutoff
           Start = start

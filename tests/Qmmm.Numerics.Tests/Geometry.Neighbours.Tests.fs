@@ -138,6 +138,16 @@ let tests =
 
                   true)
 
+          testCase "a cluster of more than 4096 atoms (searched in parallel chunks) gives the reference entries"
+          <| fun () ->
+              let cfg = Domains.cluster (Lattice.bcc "W" 3.1652) (8.2 * 3.1652) |> Domains.perturb 7 0.2
+              Expect.isGreaterThan cfg.Count 4096 "large enough for the parallel path"
+              let reference = Neighbours.reference 4.0 cfg
+              let fast = Neighbours.build 4.0 cfg
+              Expect.sequenceEqual fast.Start reference.Start "row starts"
+              Expect.sequenceEqual fast.Index reference.Index "entries"
+              Expect.sequenceEqual fast.Vectors reference.Vectors "vectors"
+
           testCase "perfect bcc has 8, 6, 12, 24, 8 neighbours at a√3/2, a, a√2, a√11/2, a√3"
           <| fun () ->
               let a = 3.1652
