@@ -167,8 +167,9 @@ module Neighbours =
         f
 
     /// The cell-list search shared by `build` and its tests: returns the list and the number of candidate pairs whose
-    /// distance was tested (the work, linear in N for a bounded density).
-    let internal buildCounted (cutoff: float) (config: Configuration) : NeighbourList * int64 =
+    /// distance was tested (the work, linear in N for a bounded density). `chunks` > 0 fixes the number of contiguous
+    /// atom ranges searched in parallel (tests); 0 chooses it (1 below 4096 atoms).
+    let internal buildChunked (chunks: int) (cutoff: float) (config: Configuration) : NeighbourList * int64 =
         Validate.positive "cutoff" cutoff
         Validate.finite "cutoff" cutoff
         validate config
@@ -392,7 +393,9 @@ module Neighbours =
 
         // contiguous chunks of atoms searched in parallel; the result does not depend on the number of threads
         let chunks =
-            if n < 4096 then 1 else min 256 (4 * Environment.ProcessorCount)
+            if chunks > 0 then min chunks (max n 1)
+            elif n < 4096 then 1
+            else min 256 (4 * Environment.ProcessorCount)
 
         let bounds = Array.init (chunks + 1) (fun c -> int (int64 n * int64 c / int64 chunks))
         let parts = Array.zeroCreate chunks
@@ -456,7 +459,7 @@ module Neighbours =
     /// of the entry relative to the given positions (vector = y_j + s·A − y_i): the same entries in the same order as
     /// `reference`. Raises `ArgumentException` for a non-positive cutoff, a NaN/∞ position (naming the atom) or
     /// degenerate periodic cell vectors.
-    let build (cutoff: float) (config: Configuration) : NeighbourList = fst (buildCounted cutoff config)
+    let build (cutoff: float) (config: Configuration) : NeighbourList = fst (buildChunked 0 cutoff config)
 
     /// The closest pair of atoms (i, j, distance in Å) with i ≤ j, periodic images included (i = j means an atom is
     /// closest to its own periodic image), found with cell lists of growing cutoff; (-1, -1, +∞) for fewer than two

@@ -10,7 +10,7 @@ module Stencil =
     let private key (p: Vec3) =
         (Math.Round(Vec3.norm p, 9), Math.Round(p.X, 9), Math.Round(p.Y, 9), Math.Round(p.Z, 9))
 
-    /// Adds v (and -v when `symmetric`) to `acc` unless it is already there (to 1e-9 a).
+    /// Adds v to `acc` unless a vector within `tol` of it is already there.
     let private addUnique (acc: ResizeArray<Vec3>) (tol: float) (v: Vec3) =
         if not (acc.Exists(fun w -> Vec3.norm (w - v) < tol)) then
             acc.Add v
@@ -112,7 +112,15 @@ module Stencil =
 
         for e in 0 .. nl.Pairs - 1 do
             let v = Vec3.get nl.Vectors e
-            keep.[e] <- all |> Array.exists (fun r -> Vec3.norm (v - r) < tol)
+            let mutable hit = false
+
+            for r in all do
+                let d = v - r
+
+                if Vec3.dot d d < tol * tol then
+                    hit <- true
+
+            keep.[e] <- hit
 
         for i in 0 .. n - 1 do
             let mutable c = 0

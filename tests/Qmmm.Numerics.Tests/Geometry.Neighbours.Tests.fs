@@ -138,15 +138,16 @@ let tests =
 
                   true)
 
-          testCase "a cluster of more than 4096 atoms (searched in parallel chunks) gives the reference entries"
-          <| fun () ->
-              let cfg = Domains.cluster (Lattice.bcc "W" 3.1652) (8.2 * 3.1652) |> Domains.perturb 7 0.2
-              Expect.isGreaterThan cfg.Count 4096 "large enough for the parallel path"
-              let reference = Neighbours.reference 4.0 cfg
-              let fast = Neighbours.build 4.0 cfg
-              Expect.sequenceEqual fast.Start reference.Start "row starts"
-              Expect.sequenceEqual fast.Index reference.Index "entries"
-              Expect.sequenceEqual fast.Vectors reference.Vectors "vectors"
+          testPropertyWithConfig config "the parallel search in any number of atom chunks gives the reference entries"
+          <| Prop.forAll
+              (Arb.fromGen (Gen.zip (Gen.choose (0, 3) |> Gen.bind configurations) (Gen.choose (2, 9))))
+              (fun ((cfg, cutoff), chunks) ->
+                  let reference = Neighbours.reference cutoff cfg
+                  let fast, _ = Neighbours.buildChunked chunks cutoff cfg
+                  Expect.sequenceEqual fast.Start reference.Start "row starts"
+                  Expect.sequenceEqual fast.Index reference.Index "entries"
+                  Expect.sequenceEqual fast.Vectors reference.Vectors "vectors"
+                  true)
 
           testCase "perfect bcc has 8, 6, 12, 24, 8 neighbours at a√3/2, a, a√2, a√11/2, a√3"
           <| fun () ->
@@ -193,8 +194,8 @@ let tests =
           testCase "work per atom does not grow with the number of atoms"
           <| fun () ->
               let a = 3.1652
-              let _, small = Neighbours.buildCounted (1.8 * a) (bccCell a 6)
-              let _, large = Neighbours.buildCounted (1.8 * a) (bccCell a 12)
+              let _, small = Neighbours.buildChunked 1 (1.8 * a) (bccCell a 6)
+              let _, large = Neighbours.buildChunked 1 (1.8 * a) (bccCell a 12)
               let perSmall = float small / float (2 * 6 * 6 * 6)
               let perLarge = float large / float (2 * 12 * 12 * 12)
               // same bin width (2a) in both cells: the candidates per atom agree; an O(N^2) search would grow 8x
