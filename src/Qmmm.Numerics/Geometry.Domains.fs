@@ -17,8 +17,11 @@ module Domains =
     /// passes `keep`, with coordinates within `snap` of 0 set to exactly 0, in the order of `key`.
     let private sitesIn (lat: Lattice) (lo: Vec3) (hi: Vec3) (pad: float) (snap: float) (keep: Vec3 -> bool) =
         // bounding box in crystal axes of the 8 corners of the simulation box
-        let mutable cmin = Vec3(Double.PositiveInfinity, Double.PositiveInfinity, Double.PositiveInfinity)
-        let mutable cmax = Vec3(Double.NegativeInfinity, Double.NegativeInfinity, Double.NegativeInfinity)
+        let mutable cmin =
+            Vec3(Double.PositiveInfinity, Double.PositiveInfinity, Double.PositiveInfinity)
+
+        let mutable cmax =
+            Vec3(Double.NegativeInfinity, Double.NegativeInfinity, Double.NegativeInfinity)
 
         for c in 0..7 do
             let p =
@@ -33,7 +36,10 @@ module Domains =
             cmax <- Vec3(max cmax.X q.X, max cmax.Y q.Y, max cmax.Z q.Z)
 
         let a = lat.A
-        let range (l: float) (h: float) = int (Math.Floor(l / a)) - 1, int (Math.Ceiling(h / a)) + 1
+
+        let range (l: float) (h: float) =
+            int (Math.Floor(l / a)) - 1, int (Math.Ceiling(h / a)) + 1
+
         let i0, i1 = range cmin.X cmax.X
         let j0, j1 = range cmin.Y cmax.Y
         let k0, k1 = range cmin.Z cmax.Z
@@ -73,7 +79,12 @@ module Domains =
         Validate.intInRange "n1" 1 100000 n1
         Validate.intInRange "n2" 1 100000 n2
         Validate.intInRange "n3" 1 100000 n3
-        let len = [| float n1 * Lattice.period lat 0; float n2 * Lattice.period lat 1; float n3 * Lattice.period lat 2 |]
+
+        let len =
+            [| float n1 * Lattice.period lat 0
+               float n2 * Lattice.period lat 1
+               float n3 * Lattice.period lat 2 |]
+
         let tol = 1e-8 * lat.A
         // half-open box [0, L): a site within tol below L is the periodic image of one at 0
         let inside (p: Vec3) =
@@ -125,7 +136,8 @@ module Domains =
         let keep (q: Vec3) =
             q.X * q.X + q.Y * q.Y <= r2 && q.Z >= -tol && q.Z < p - tol
 
-        let sites = sitesIn lat (Vec3(-radius, -radius, 0.0)) (Vec3(radius, radius, p)) tol tol keep
+        let sites =
+            sitesIn lat (Vec3(-radius, -radius, 0.0)) (Vec3(radius, radius, p)) tol tol keep
 
         let cell =
             Cell.create

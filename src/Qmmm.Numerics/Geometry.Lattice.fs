@@ -114,7 +114,8 @@ module Lattice =
     let stencil (lat: Lattice) (radius: float) : Vec3[] =
         ball lat Vec3.Zero radius |> Array.filter (fun p -> Vec3.dot p p > 1e-20)
 
-    let private dot3 (a: int[]) (b: int[]) = a.[0] * b.[0] + a.[1] * b.[1] + a.[2] * b.[2]
+    let private dot3 (a: int[]) (b: int[]) =
+        a.[0] * b.[0] + a.[1] * b.[1] + a.[2] * b.[2]
 
     let private cross3 (a: int[]) (b: int[]) =
         [| a.[1] * b.[2] - a.[2] * b.[1]
@@ -167,7 +168,8 @@ module Lattice =
             let n = Math.Sqrt(float (dot3 v v))
             [| float v.[0] / n; float v.[1] / n; float v.[2] / n |]
 
-        { lat with Rotation = Array.concat [ unit x; unit y; unit z ] }
+        { lat with
+            Rotation = Array.concat [ unit x; unit y; unit z ] }
 
     /// Rotates a simulation-axes vector back into crystal axes (the transpose of `rotate`).
     let unrotate (lat: Lattice) (v: Vec3) =

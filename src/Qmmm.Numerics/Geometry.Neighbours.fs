@@ -127,7 +127,9 @@ module Neighbours =
         let degenerate () =
             invalidArg
                 "config"
-                (sprintf "the periodic cell vectors %s are degenerate" (String.Join(", ", periodic |> Array.map (fun i -> string a.[i]))))
+                (sprintf
+                    "the periodic cell vectors %s are degenerate"
+                    (String.Join(", ", periodic |> Array.map (fun i -> string a.[i]))))
 
         match periodic.Length with
         | 0 ->
@@ -143,9 +145,12 @@ module Neighbours =
             let u = Vec3.normalize a.[p]
             // the Cartesian axis least aligned with u, made orthogonal to it
             let e =
-                if abs u.X <= abs u.Y && abs u.X <= abs u.Z then Vec3(1.0, 0.0, 0.0)
-                elif abs u.Y <= abs u.Z then Vec3(0.0, 1.0, 0.0)
-                else Vec3(0.0, 0.0, 1.0)
+                if abs u.X <= abs u.Y && abs u.X <= abs u.Z then
+                    Vec3(1.0, 0.0, 0.0)
+                elif abs u.Y <= abs u.Z then
+                    Vec3(0.0, 1.0, 0.0)
+                else
+                    Vec3(0.0, 0.0, 1.0)
 
             let f1 = Vec3.normalize (e - Vec3.dot e u * u)
             let f2 = Vec3.cross u f1
@@ -231,7 +236,8 @@ module Neighbours =
 
             nb.[k] <- (nb.[k] + 1) / 2
 
-        let width = Array.init 3 (fun k -> if len.[k] > 0.0 then len.[k] / float nb.[k] else 1.0)
+        let width =
+            Array.init 3 (fun k -> if len.[k] > 0.0 then len.[k] / float nb.[k] else 1.0)
         // bin offsets to visit: enough that (m - 1) bins separate atoms by less than the cutoff
         let m =
             Array.init 3 (fun k ->
@@ -270,7 +276,12 @@ module Neighbours =
 
         for q in 0 .. n - 1 do
             let j = binAtoms.[q]
-            let w = float wrap.[3 * j] * a.[0] + float wrap.[3 * j + 1] * a.[1] + float wrap.[3 * j + 2] * a.[2]
+
+            let w =
+                float wrap.[3 * j] * a.[0]
+                + float wrap.[3 * j + 1] * a.[1]
+                + float wrap.[3 * j + 2] * a.[2]
+
             Vec3.set binX q (Vec3.get x j - w)
             binWrap.[3 * q] <- wrap.[3 * j]
             binWrap.[3 * q + 1] <- wrap.[3 * j + 1]
@@ -293,8 +304,10 @@ module Neighbours =
         // bit fields: j in the high bits, then s0 + off0, s1 + off1, s2 + off2 (each non-negative)
         let bits (v: int64) =
             let mutable b = 1
+
             while (1L <<< b) <= v do
                 b <- b + 1
+
             b
 
         let fb = Array.init 3 (fun k -> bits (2L * int64 off.[k]))
@@ -313,7 +326,9 @@ module Neighbours =
         // the pre-filter distance differs from the exact one by rounding only; this margin keeps every candidate
         let loose = (cutoff * (1.0 + 1e-9) + 1e-12) * (cutoff * (1.0 + 1e-9) + 1e-12)
         let start = Array.zeroCreate (n + 1)
-        let floorDiv (c: int) (d: int) = if c >= 0 then c / d else -((-c - 1) / d) - 1
+
+        let floorDiv (c: int) (d: int) =
+            if c >= 0 then c / d else -((-c - 1) / d) - 1
 
         // Searches atoms lo .. hi - 1: writes each row length into start.[i + 1] and returns the sorted keys of the
         // rows (concatenated in atom order), their number and the number of candidates examined.
@@ -397,7 +412,9 @@ module Neighbours =
             elif n < 4096 then 1
             else min 256 (4 * Environment.ProcessorCount)
 
-        let bounds = Array.init (chunks + 1) (fun c -> int (int64 n * int64 c / int64 chunks))
+        let bounds =
+            Array.init (chunks + 1) (fun c -> int (int64 n * int64 c / int64 chunks))
+
         let parts = Array.zeroCreate chunks
 
         if chunks = 1 then

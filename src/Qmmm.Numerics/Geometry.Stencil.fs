@@ -29,7 +29,10 @@ module Stencil =
                 Lattice.translationsInBox lat m
                 |> Array.filter (fun t ->
                     let r = Vec3.norm t
-                    r > tol && r <= radius + tol && (t.X > tol || (abs t.X <= tol && (t.Y > tol || (abs t.Y <= tol && t.Z > 0.0)))))
+
+                    r > tol
+                    && r <= radius + tol
+                    && (t.X > tol || (abs t.X <= tol && (t.Y > tol || (abs t.Y <= tol && t.Z > 0.0)))))
                 |> Array.sortBy key
 
             let len = ts |> Array.map Vec3.norm
@@ -80,7 +83,9 @@ module Stencil =
             if Lattice.isBravais lat then
                 minimalBasisVectors lat
             else
-                let around = Lattice.stencil (Lattice.orient [| 1; 0; 0 |] [| 0; 1; 0 |] [| 0; 0; 1 |] lat) lat.A
+                let around =
+                    Lattice.stencil (Lattice.orient [| 1; 0; 0 |] [| 0; 1; 0 |] [| 0; 0; 1 |] lat) lat.A
+
                 let r1 = around |> Array.map Vec3.norm |> Array.min
                 around |> Array.filter (fun p -> Vec3.norm p <= r1 * (1.0 + 1e-9))
 

@@ -28,6 +28,7 @@ let private countAt (nl: NeighbourList) (i: int) (r: float) =
 let private isBccSite (a: float) (p: Vec3) =
     let ks = [| p.X; p.Y; p.Z |] |> Array.map (fun c -> 2.0 * c / a)
     let ints = ks |> Array.map Math.Round
+
     Array.forall2 (fun k i -> abs (k - i) < 1e-9) ks ints
     && (ints |> Array.map (fun i -> int i &&& 1) |> Array.distinct).Length = 1
 
@@ -42,7 +43,9 @@ let private bccBallCount (a: float) (r: float) =
                 if ((i &&& 1) = (j &&& 1)) && ((j &&& 1) = (k &&& 1)) then
                     let h = a / 2.0
                     let d2 = (float i * h) ** 2.0 + (float j * h) ** 2.0 + (float k * h) ** 2.0
-                    if d2 <= r * r then c <- c + 1
+
+                    if d2 <= r * r then
+                        c <- c + 1
 
     c
 
@@ -99,7 +102,9 @@ let tests =
 
           testCase "the quasi-2D W disc along [111] is one period thick with full shells and no duplicates"
           <| fun () ->
-              let lat = Lattice.bcc "W" aW |> Lattice.orient [| 1; -1; 0 |] [| 1; 1; -2 |] [| 1; 1; 1 |]
+              let lat =
+                  Lattice.bcc "W" aW |> Lattice.orient [| 1; -1; 0 |] [| 1; 1; -2 |] [| 1; 1; 1 |]
+
               let r = 4.0 * aW
               let cfg = Domains.quasi2D lat r
               let p = aW * Math.Sqrt 3.0 / 2.0
@@ -145,7 +150,7 @@ let tests =
               let cfg = Domains.cluster (Lattice.bcc "W" aW) (2.0 * aW)
               let v = Domains.vacancy cfg 3
               Expect.equal v.Count (cfg.Count - 1) "one fewer"
-              Expect.sequenceEqual v.Positions.[.. 8] cfg.Positions.[.. 8] "before the vacancy"
+              Expect.sequenceEqual v.Positions.[..8] cfg.Positions.[..8] "before the vacancy"
               Expect.sequenceEqual v.Positions.[9..] cfg.Positions.[12..] "after the vacancy"
               let o = Domains.withVacancyAtOrigin cfg
               Expect.equal o.Count (cfg.Count - 1) "one fewer"
@@ -164,16 +169,14 @@ let tests =
                   Expect.equal (Domains.nearestSite cfg p) i "nearest"
 
           testPropertyWithConfig config "perturbations are reproducible, bounded by the amplitude and seed-dependent"
-          <| Prop.forAll
-              (Arb.fromGen (Gen.zip (Gen.choose (0, 100000)) (floatIn 0.01 0.5)))
-              (fun (seed, amp) ->
-                  let cfg = Domains.periodic (Lattice.bcc "W" aW) 2 2 2
-                  let p1 = Domains.perturb seed amp cfg
-                  let p2 = Domains.perturb seed amp cfg
-                  let p3 = Domains.perturb (seed + 1) amp cfg
-                  Expect.sequenceEqual p1.Positions p2.Positions "same seed, same result"
-                  Expect.isFalse (p1.Positions = p3.Positions) "another seed differs"
-                  let d = Array.map2 (-) p1.Positions cfg.Positions
-                  Expect.isLessThanOrEqual (Array.max (Array.map abs d)) amp "bounded"
-                  Expect.isGreaterThan (Array.max (Array.map abs d)) (0.5 * amp) "not degenerate"
-                  true) ]
+          <| Prop.forAll (Arb.fromGen (Gen.zip (Gen.choose (0, 100000)) (floatIn 0.01 0.5))) (fun (seed, amp) ->
+              let cfg = Domains.periodic (Lattice.bcc "W" aW) 2 2 2
+              let p1 = Domains.perturb seed amp cfg
+              let p2 = Domains.perturb seed amp cfg
+              let p3 = Domains.perturb (seed + 1) amp cfg
+              Expect.sequenceEqual p1.Positions p2.Positions "same seed, same result"
+              Expect.isFalse (p1.Positions = p3.Positions) "another seed differs"
+              let d = Array.map2 (-) p1.Positions cfg.Positions
+              Expect.isLessThanOrEqual (Array.max (Array.map abs d)) amp "bounded"
+              Expect.isGreaterThan (Array.max (Array.map abs d)) (0.5 * amp) "not degenerate"
+              true) ]

@@ -21,17 +21,24 @@ let orthogonality (r: float[]) =
 
     for i in 0..2 do
         for j in 0..2 do
-            let s = r.[3 * i] * r.[3 * j] + r.[3 * i + 1] * r.[3 * j + 1] + r.[3 * i + 2] * r.[3 * j + 2]
+            let s =
+                r.[3 * i] * r.[3 * j]
+                + r.[3 * i + 1] * r.[3 * j + 1]
+                + r.[3 * i + 2] * r.[3 * j + 2]
+
             worst <- max worst (abs (s - (if i = j then 1.0 else 0.0)))
 
     let det =
-        r.[0] * (r.[4] * r.[8] - r.[5] * r.[7]) - r.[1] * (r.[3] * r.[8] - r.[5] * r.[6])
+        r.[0] * (r.[4] * r.[8] - r.[5] * r.[7])
+        - r.[1] * (r.[3] * r.[8] - r.[5] * r.[6])
         + r.[2] * (r.[3] * r.[7] - r.[4] * r.[6])
 
     worst, det
 
 let private crossI (a: int[]) (b: int[]) =
-    [| a.[1] * b.[2] - a.[2] * b.[1]; a.[2] * b.[0] - a.[0] * b.[2]; a.[0] * b.[1] - a.[1] * b.[0] |]
+    [| a.[1] * b.[2] - a.[2] * b.[1]
+       a.[2] * b.[0] - a.[0] * b.[2]
+       a.[0] * b.[1] - a.[1] * b.[0] |]
 
 /// Random right-handed orthogonal integer triples: x random, y = x × q, z = x × y.
 let millerTriples =
@@ -55,7 +62,9 @@ let tests =
         "Qmmm.Numerics.Geometry.Lattice"
         [ testCase "the cubic orientation x=[100], y=[010], z=[001] gives the identity rotation"
           <| fun () ->
-              let lat = Lattice.bcc "W" aW |> Lattice.orient [| 1; 0; 0 |] [| 0; 1; 0 |] [| 0; 0; 1 |]
+              let lat =
+                  Lattice.bcc "W" aW |> Lattice.orient [| 1; 0; 0 |] [| 0; 1; 0 |] [| 0; 0; 1 |]
+
               Expect.sequenceEqual lat.Rotation [| 1.0; 0.0; 0.0; 0.0; 1.0; 0.0; 0.0; 0.0; 1.0 |] "identity"
 
           testCase "the edge-dislocation orientation maps [1,-1,0], [1,1,1], [-1,-1,2] onto x, y, z"
@@ -65,15 +74,19 @@ let tests =
               Expect.isLessThan worst 1e-14 "R R^T = I"
               Expect.floatClose Accuracy.veryHigh det 1.0 "det R = +1"
               let s2, s3, s6 = Math.Sqrt 2.0, Math.Sqrt 3.0, Math.Sqrt 6.0
-              let cases = [ Vec3(1.0, -1.0, 0.0), Vec3(s2, 0.0, 0.0)
-                            Vec3(1.0, 1.0, 1.0), Vec3(0.0, s3, 0.0)
-                            Vec3(-1.0, -1.0, 2.0), Vec3(0.0, 0.0, s6) ]
+
+              let cases =
+                  [ Vec3(1.0, -1.0, 0.0), Vec3(s2, 0.0, 0.0)
+                    Vec3(1.0, 1.0, 1.0), Vec3(0.0, s3, 0.0)
+                    Vec3(-1.0, -1.0, 2.0), Vec3(0.0, 0.0, s6) ]
 
               for (c, expected) in cases do
                   let r = Lattice.rotate lat c
                   Expect.floatClose Accuracy.veryHigh (Vec3.norm (r - expected)) 0.0 (sprintf "%O" c)
 
-          testPropertyWithConfig config "every right-handed orthogonal Miller triple gives an orthogonal rotation with det +1"
+          testPropertyWithConfig
+              config
+              "every right-handed orthogonal Miller triple gives an orthogonal rotation with det +1"
           <| Prop.forAll (Arb.fromGen millerTriples) (fun (x, y, z) ->
               let lat = Lattice.bcc "W" aW |> Lattice.orient x y z
               let worst, det = orthogonality lat.Rotation
@@ -82,10 +95,23 @@ let tests =
           testCase "non-orthogonal, left-handed, zero or short Miller directions raise ArgumentException"
           <| fun () ->
               let lat = Lattice.bcc "W" aW
-              throwsWith (fun () -> Lattice.orient [| 1; 0; 0 |] [| 1; 1; 0 |] [| 0; 0; 1 |] lat |> ignore) "not orthogonal"
-              throwsWith (fun () -> Lattice.orient [| 1; 0; 0 |] [| 0; 1; 0 |] [| 1; 0; 1 |] lat |> ignore) "not orthogonal"
-              throwsWith (fun () -> Lattice.orient [| 1; 0; 0 |] [| 0; 1; 0 |] [| 0; 0; -1 |] lat |> ignore) "left-handed"
-              throwsWith (fun () -> Lattice.orient [| 0; 0; 0 |] [| 0; 1; 0 |] [| 0; 0; 1 |] lat |> ignore) "zero vector"
+
+              throwsWith
+                  (fun () -> Lattice.orient [| 1; 0; 0 |] [| 1; 1; 0 |] [| 0; 0; 1 |] lat |> ignore)
+                  "not orthogonal"
+
+              throwsWith
+                  (fun () -> Lattice.orient [| 1; 0; 0 |] [| 0; 1; 0 |] [| 1; 0; 1 |] lat |> ignore)
+                  "not orthogonal"
+
+              throwsWith
+                  (fun () -> Lattice.orient [| 1; 0; 0 |] [| 0; 1; 0 |] [| 0; 0; -1 |] lat |> ignore)
+                  "left-handed"
+
+              throwsWith
+                  (fun () -> Lattice.orient [| 0; 0; 0 |] [| 0; 1; 0 |] [| 0; 0; 1 |] lat |> ignore)
+                  "zero vector"
+
               throwsWith (fun () -> Lattice.orient [| 1; 0 |] [| 0; 1; 0 |] [| 0; 0; 1 |] lat |> ignore) "3 entries"
 
           testCase "bcc periods along [100], [110], [111], [112] are a, a√2, a√3/2, a√6"
@@ -109,9 +135,14 @@ let tests =
 
           testCase "a period along [210] of bcc is a√5 (found by search, not by table)"
           <| fun () ->
-              let lat = Lattice.bcc "W" aW |> Lattice.orient [| 2; 1; 0 |] [| -1; 2; 0 |] [| 0; 0; 1 |]
+              let lat =
+                  Lattice.bcc "W" aW |> Lattice.orient [| 2; 1; 0 |] [| -1; 2; 0 |] [| 0; 0; 1 |]
+
               Expect.floatClose Accuracy.veryHigh (Lattice.period lat 0) (aW * Math.Sqrt 5.0) "[210]"
-              let lat2 = Lattice.bcc "W" aW |> Lattice.orient [| 1; 1; 1 |] [| 1; -1; 0 |] [| 1; 1; -2 |]
+
+              let lat2 =
+                  Lattice.bcc "W" aW |> Lattice.orient [| 1; 1; 1 |] [| 1; -1; 0 |] [| 1; 1; -2 |]
+
               Expect.floatClose Accuracy.veryHigh (Lattice.period lat2 0) (aW * Math.Sqrt 3.0 / 2.0) "[111]"
 
           testCase "translation offsets: bcc 2, fcc 4, diamond 4 of its 8 basis sites"

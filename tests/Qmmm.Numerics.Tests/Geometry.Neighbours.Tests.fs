@@ -53,7 +53,10 @@ let configurations (kind: int) =
             if kind = 0 then
                 3.0
             else
-                [ 0..2 ] |> List.filter (fun i -> pbc.[i]) |> List.map (Cell.height config.Cell) |> List.min
+                [ 0..2 ]
+                |> List.filter (fun i -> pbc.[i])
+                |> List.map (Cell.height config.Cell)
+                |> List.min
 
         return config, c * scale
     }
@@ -87,7 +90,11 @@ let private shells (nl: NeighbourList) =
     |> Array.countBy id
     |> Array.sortBy fst
 
-let private kindNames = [ 0, "clusters"; 1, "quasi-2D slabs"; 2, "orthogonal periodic cells"; 3, "sheared periodic cells" ]
+let private kindNames =
+    [ 0, "clusters"
+      1, "quasi-2D slabs"
+      2, "orthogonal periodic cells"
+      3, "sheared periodic cells" ]
 
 [<Tests>]
 let tests =
@@ -153,7 +160,14 @@ let tests =
           <| fun () ->
               let a = 3.1652
               let nl = Neighbours.build (1.8 * a) (bccCell a 4)
-              let expected = [| Math.Sqrt 3.0 / 2.0, 8; 1.0, 6; Math.Sqrt 2.0, 12; Math.Sqrt 11.0 / 2.0, 24; Math.Sqrt 3.0, 8 |]
+
+              let expected =
+                  [| Math.Sqrt 3.0 / 2.0, 8
+                     1.0, 6
+                     Math.Sqrt 2.0, 12
+                     Math.Sqrt 11.0 / 2.0, 24
+                     Math.Sqrt 3.0, 8 |]
+
               let got = shells nl
               Expect.equal got.Length expected.Length "number of shells"
 
@@ -169,8 +183,17 @@ let tests =
 
               for i in 0 .. cfg.Count - 1 do
                   let ds = [| for e in nl.Start.[i] .. nl.Start.[i + 1] - 1 -> nl.Distances.[e] |]
-                  Expect.equal (ds |> Array.filter (fun d -> abs (d - a * Math.Sqrt 3.0 / 4.0) < 1e-9)).Length 4 "first shell"
-                  Expect.equal (ds |> Array.filter (fun d -> abs (d - a / Math.Sqrt 2.0) < 1e-9)).Length 12 "second shell"
+
+                  Expect.equal
+                      (ds |> Array.filter (fun d -> abs (d - a * Math.Sqrt 3.0 / 4.0) < 1e-9)).Length
+                      4
+                      "first shell"
+
+                  Expect.equal
+                      (ds |> Array.filter (fun d -> abs (d - a / Math.Sqrt 2.0) < 1e-9)).Length
+                      12
+                      "second shell"
+
                   Expect.equal ds.Length 16 "nothing else below 0.75 a"
 
           testCase "a cutoff larger than the cell sees every periodic image of a one-atom cell"
@@ -179,15 +202,22 @@ let tests =
               let cfg =
                   { Species = [| "W" |]
                     Positions = [| 0.3; 0.2; 0.9 |]
-                    Cell = Cell.create (Vec3(1.0, 0.0, 0.0)) (Vec3(0.0, 1.0, 0.0)) (Vec3(0.0, 0.0, 1.0)) [| true; true; true |] }
+                    Cell =
+                      Cell.create
+                          (Vec3(1.0, 0.0, 0.0))
+                          (Vec3(0.0, 1.0, 0.0))
+                          (Vec3(0.0, 0.0, 1.0))
+                          [| true; true; true |] }
 
               let mutable count = 0
 
-              for i in -3..3 do
-                  for j in -3..3 do
-                      for k in -3..3 do
+              for i in -3 .. 3 do
+                  for j in -3 .. 3 do
+                      for k in -3 .. 3 do
                           let r2 = i * i + j * j + k * k
-                          if r2 > 0 && float r2 < 2.05 * 2.05 then count <- count + 1
+
+                          if r2 > 0 && float r2 < 2.05 * 2.05 then
+                              count <- count + 1
 
               Expect.equal (Neighbours.build 2.05 cfg).Pairs count "lattice points in the ball"
 
@@ -207,46 +237,59 @@ let tests =
               let x = Array.copy cfg.Positions
               x.[3 * 5 + 1] <- nan
 
-              let e = Expect.throwsC (fun () -> Neighbours.build 3.0 { cfg with Positions = x } |> ignore) id
+              let e =
+                  Expect.throwsC (fun () -> Neighbours.build 3.0 { cfg with Positions = x } |> ignore) id
+
               Expect.stringContains e.Message "atom 5" "names the atom"
               x.[3 * 5 + 1] <- infinity
-              let e = Expect.throwsC (fun () -> Neighbours.closestPair { cfg with Positions = x } |> ignore) id
+
+              let e =
+                  Expect.throwsC (fun () -> Neighbours.closestPair { cfg with Positions = x } |> ignore) id
+
               Expect.stringContains e.Message "atom 5" "names the atom"
 
           testCase "degenerate periodic cell vectors raise"
           <| fun () ->
               let cfg =
-                  place (Vec3(1.0, 0.0, 0.0)) (Vec3(2.0, 0.0, 0.0)) (Vec3(0.0, 0.0, 1.0)) [| true; true; false |] [| 0.1; 0.1; 0.1 |]
+                  place
+                      (Vec3(1.0, 0.0, 0.0))
+                      (Vec3(2.0, 0.0, 0.0))
+                      (Vec3(0.0, 0.0, 1.0))
+                      [| true; true; false |]
+                      [| 0.1; 0.1; 0.1 |]
 
               let e = Expect.throwsC (fun () -> Neighbours.build 1.0 cfg |> ignore) id
               Expect.stringContains e.Message "degenerate" "names the condition"
 
           testPropertyWithConfig config "the closest pair equals the brute-force minimum over all pairs and images"
-          <| Prop.forAll
-              (Arb.fromGen (Gen.choose (0, 3) |> Gen.bind configurations))
-              (fun (cfg, _) ->
-                  let struct (i, j, d) = Neighbours.closestPair cfg
-                  // brute force: the reference list with a cutoff reaching every pair of a cluster, or with periodic
-                  // axes the shortest periodic vector (an atom's own image is never farther than that)
-                  let reach =
-                      if Cell.isCluster cfg.Cell then
-                          Array.sumBy (fun v -> abs v) cfg.Cell.Vectors + 1.0
-                      else
-                          [ 0..2 ]
-                          |> List.filter (fun k -> cfg.Cell.Pbc.[k])
-                          |> List.map (fun k -> 1.001 * Vec3.norm (Cell.vector cfg.Cell k))
-                          |> List.min
-
-                  let all = Neighbours.reference reach cfg
-                  let best = if all.Pairs = 0 then infinity else Array.min all.Distances
-
-                  if cfg.Count < 2 && Cell.isCluster cfg.Cell then
-                      Expect.equal (i, j) (-1, -1) "no pair"
-                      Expect.isTrue (Double.IsPositiveInfinity d) "infinite distance"
+          <| Prop.forAll (Arb.fromGen (Gen.choose (0, 3) |> Gen.bind configurations)) (fun (cfg, _) ->
+              let struct (i, j, d) = Neighbours.closestPair cfg
+              // brute force: the reference list with a cutoff reaching every pair of a cluster, or with periodic
+              // axes the shortest periodic vector (an atom's own image is never farther than that)
+              let reach =
+                  if Cell.isCluster cfg.Cell then
+                      Array.sumBy (fun v -> abs v) cfg.Cell.Vectors + 1.0
                   else
-                      Expect.floatClose Accuracy.veryHigh d best "distance"
-                      Expect.isLessThanOrEqual i j "i <= j"
-                      let row = [| for e in all.Start.[i] .. all.Start.[i + 1] - 1 do if all.Index.[e] = j then all.Distances.[e] |]
-                      Expect.floatClose Accuracy.veryHigh (Array.min row) d "the pair (i, j) realises it"
+                      [ 0..2 ]
+                      |> List.filter (fun k -> cfg.Cell.Pbc.[k])
+                      |> List.map (fun k -> 1.001 * Vec3.norm (Cell.vector cfg.Cell k))
+                      |> List.min
 
-                  true) ]
+              let all = Neighbours.reference reach cfg
+              let best = if all.Pairs = 0 then infinity else Array.min all.Distances
+
+              if cfg.Count < 2 && Cell.isCluster cfg.Cell then
+                  Expect.equal (i, j) (-1, -1) "no pair"
+                  Expect.isTrue (Double.IsPositiveInfinity d) "infinite distance"
+              else
+                  Expect.floatClose Accuracy.veryHigh d best "distance"
+                  Expect.isLessThanOrEqual i j "i <= j"
+
+                  let row =
+                      [| for e in all.Start.[i] .. all.Start.[i + 1] - 1 do
+                             if all.Index.[e] = j then
+                                 all.Distances.[e] |]
+
+                  Expect.floatClose Accuracy.veryHigh (Array.min row) d "the pair (i, j) realises it"
+
+              true) ]

@@ -28,7 +28,11 @@ let private generates (vs: Vec3[]) (vprim: float) =
 
 /// F x for a row-major 3x3 F.
 let private apply (f: float[]) (v: Vec3) =
-    Vec3(f.[0] * v.X + f.[1] * v.Y + f.[2] * v.Z, f.[3] * v.X + f.[4] * v.Y + f.[5] * v.Z, f.[6] * v.X + f.[7] * v.Y + f.[8] * v.Z)
+    Vec3(
+        f.[0] * v.X + f.[1] * v.Y + f.[2] * v.Z,
+        f.[3] * v.X + f.[4] * v.Y + f.[5] * v.Z,
+        f.[6] * v.X + f.[7] * v.Y + f.[8] * v.Z
+    )
 
 /// The 8 bcc nearest-neighbour vectors (±½, ±½, ±½) a, written by hand.
 let private bccHand =
@@ -151,7 +155,10 @@ let tests =
           <| Prop.forAll (Arb.fromGen (Gen.arrayOfLength 9 (floatIn -1.0 1.0))) (fun f0 ->
               // F with a zero third column: u = F x is periodic along z
               let f = Array.init 9 (fun k -> if k % 3 = 2 then 0.0 else f0.[k])
-              let lat = Lattice.bcc "W" aW |> Lattice.orient [| 1; -1; 0 |] [| 1; 1; -2 |] [| 1; 1; 1 |]
+
+              let lat =
+                  Lattice.bcc "W" aW |> Lattice.orient [| 1; -1; 0 |] [| 1; 1; -2 |] [| 1; 1; 1 |]
+
               let r = 2.7 * aW
               let cfg = Domains.quasi2D lat r
               let b = Stencil.bonds cfg lat
@@ -173,17 +180,21 @@ let tests =
               true)
 
           testPropertyWithConfig config "the norm is absolutely homogeneous and the site norms add up to it"
-          <| Prop.forAll
-              (Arb.fromGen (Gen.zip (floatIn -3.0 3.0) (Gen.choose (0, 1000))))
-              (fun (lambda, seed) ->
-                  let cfg, b = siCluster.Force()
-                  let rng = Random(seed)
-                  let u = Array.init (3 * cfg.Count) (fun _ -> rng.NextDouble() - 0.5)
-                  let n = Stencil.norm b u
-                  Expect.floatClose Accuracy.veryHigh (Stencil.norm b (Array.map ((*) lambda) u)) (abs lambda * n) "scaling"
-                  let s = Stencil.siteNorms b u
-                  Expect.floatClose Accuracy.veryHigh (Math.Sqrt(Array.sumBy (fun x -> x * x) s)) n "Σ site norms²"
-                  true)
+          <| Prop.forAll (Arb.fromGen (Gen.zip (floatIn -3.0 3.0) (Gen.choose (0, 1000)))) (fun (lambda, seed) ->
+              let cfg, b = siCluster.Force()
+              let rng = Random(seed)
+              let u = Array.init (3 * cfg.Count) (fun _ -> rng.NextDouble() - 0.5)
+              let n = Stencil.norm b u
+
+              Expect.floatClose
+                  Accuracy.veryHigh
+                  (Stencil.norm b (Array.map ((*) lambda) u))
+                  (abs lambda * n)
+                  "scaling"
+
+              let s = Stencil.siteNorms b u
+              Expect.floatClose Accuracy.veryHigh (Math.Sqrt(Array.sumBy (fun x -> x * x) s)) n "Σ site norms²"
+              true)
 
           testCase "a displacement array of the wrong length raises"
           <| fun () ->
