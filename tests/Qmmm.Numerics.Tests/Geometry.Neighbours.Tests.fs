@@ -231,6 +231,34 @@ let tests =
               // same bin width (2a) in both cells: the candidates per atom agree; an O(N^2) search would grow 8x
               Expect.floatClose Accuracy.high perLarge perSmall "candidates per atom"
 
+          testCase "an empty configuration and a sparse cluster spread over 10^6 Å are handled"
+          <| fun () ->
+              let empty =
+                  { Species = [||]
+                    Positions = [||]
+                    Cell =
+                      Cell.create
+                          (Vec3(1.0, 0.0, 0.0))
+                          (Vec3(0.0, 1.0, 0.0))
+                          (Vec3(0.0, 0.0, 1.0))
+                          [| true; true; true |] }
+
+              Expect.equal (Neighbours.build 2.0 empty).Pairs 0 "no entries"
+              let struct (i, _, d) = Neighbours.closestPair empty
+              Expect.equal i -1 "no pair"
+              Expect.isTrue (Double.IsPositiveInfinity d) "no distance"
+              // bins are capped at O(N): three atoms, two of them 1e6 Å away
+              let sparse =
+                  { Species = Array.create 3 "W"
+                    Positions = [| 0.0; 0.0; 0.0; 1e6; 0.0; 0.0; 1e6; 1.5; 0.0 |]
+                    Cell = Cell.create Vec3.Zero Vec3.Zero Vec3.Zero [| false; false; false |] }
+
+              let nl = Neighbours.build 2.0 sparse
+              Expect.sequenceEqual nl.Index [| 2; 1 |] "only the close pair"
+              let struct (i, j, d) = Neighbours.closestPair sparse
+              Expect.equal (i, j) (1, 2) "closest pair"
+              Expect.floatClose Accuracy.veryHigh d 1.5 "its distance"
+
           testCase "a NaN or infinite position raises naming the atom"
           <| fun () ->
               let cfg = bccCell 3.1652 2
