@@ -23,11 +23,12 @@ internal static class EvalCommand
         var config = new Argument<string>("CONFIG") { Description = "Configuration file (extended XYZ, one or more frames)." };
         var model = new Option<string>("--model", "-m")
         {
+            HelpName = "MODEL",
             Description = "Model: eam-w-marinica | eam-w-zhou | setfl:PATH (LAMMPS eam/alloy or eam/fs file).",
             DefaultValueFactory = _ => "eam-w-marinica",
         };
         var json = new Option<bool>("--json") { Description = "Print the results as JSON on standard output (units included)." };
-        var outputPath = new Option<string?>("--output", "-o") { Description = "Write the frames with energy, per-atom energies, forces, virial and stress as extended XYZ." };
+        var outputPath = new Option<string?>("--output", "-o") { HelpName = "FILE", Description = "Write the frames with energy, per-atom energies, forces, virial and stress as extended XYZ." };
 
         var command = new Command("eval", "Evaluate energy (eV), per-atom energies, forces (eV/Angstrom), virial (eV) and stress (eV/Angstrom^3) of a configuration.")
         {

@@ -15,22 +15,23 @@ internal static class LatticeCommand
 
     internal static Command Build(TextWriter output, TextWriter error)
     {
-        var element = new Option<string>("--element") { Description = "Element symbol of every site.", DefaultValueFactory = _ => "W" };
+        var element = new Option<string>("--element") { HelpName = "SYMBOL", Description = "Element symbol of every site.", DefaultValueFactory = _ => "W" };
         var kind = new Option<string>("--lattice") { Description = "Lattice kind.", DefaultValueFactory = _ => "bcc" };
         kind.AcceptOnlyFromAmong([.. Lattices.Kinds]);
-        var a = new Option<double>("--a") { Description = "Cubic lattice constant a (Angstrom), e.g. 3.1434 for W.", Required = true };
+        var a = new Option<double>("--a") { HelpName = "A", Description = "Cubic lattice constant a (Angstrom), e.g. 3.1434 for W.", Required = true };
         var orient = new Option<string>("--orient")
         {
+            HelpName = "X,Y,Z",
             Description = "Miller directions of the x, y, z axes, comma-separated (e.g. 100,010,001 or 1-10,111,-1-12).",
             DefaultValueFactory = _ => "100,010,001",
         };
-        var radius = new Option<double?>("--radius") { Description = "Radius R (Angstrom): a cluster (ball) or, with --quasi2d, a quasi-2D disc." };
+        var radius = new Option<double?>("--radius") { HelpName = "R", Description = "Radius R (Angstrom): a cluster (ball) or, with --quasi2d, a quasi-2D disc." };
         var quasi2d = new Option<bool>("--quasi2d") { Description = "With --radius: the paper's quasi-2D domain (disc of radius R, one period along z, periodic in z only)." };
-        var repeat = new Option<string?>("--repeat") { Description = "Periodic cell of N1xN2xN3 lattice periods (e.g. 4x4x4)." };
+        var repeat = new Option<string?>("--repeat") { HelpName = "N1xN2xN3", Description = "Periodic cell of N1xN2xN3 lattice periods (e.g. 4x4x4)." };
         var vacancy = new Option<bool>("--vacancy") { Description = "Remove the site at the origin (the defect core)." };
-        var perturb = new Option<double?>("--perturb") { Description = "Random displacement amplitude (Angstrom): uniform in [-A, A] per coordinate. Needs --seed." };
-        var seed = new Option<int?>("--seed") { Description = "Seed of the random displacements." };
-        var outputPath = new Option<string?>("--output", "-o") { Description = "Output file (extended XYZ); standard output when omitted." };
+        var perturb = new Option<double?>("--perturb") { HelpName = "AMPLITUDE", Description = "Random displacement amplitude (Angstrom): uniform in [-A, A] per coordinate. Needs --seed." };
+        var seed = new Option<int?>("--seed") { HelpName = "SEED", Description = "Seed of the random displacements." };
+        var outputPath = new Option<string?>("--output", "-o") { HelpName = "FILE", Description = "Output file (extended XYZ); standard output when omitted." };
 
         var command = new Command("lattice", "Write a lattice configuration (bulk cell, cluster, quasi-2D disc, optional vacancy and random displacements) as extended XYZ.")
         {
