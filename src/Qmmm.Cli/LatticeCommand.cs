@@ -115,7 +115,7 @@ internal static class LatticeCommand
                 s.Info["domain"] = domain;
                 s.Info["lattice"] = lattice.Kind;
                 s.Info["a"] = ExtXyz.FormatReal(lattice.A);
-                s.Info["orient"] = parse.GetValue(orient)!;
+                s.Info["orient"] = lattice.OrientationText; // "x=[1,0,0] y=[0,1,0] z=[0,0,1]": ASE keeps it a string
                 if (parse.GetValue(vacancy))
                 {
                     s = Host.Domains.WithVacancyAtOrigin(s);
