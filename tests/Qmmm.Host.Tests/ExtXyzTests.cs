@@ -178,6 +178,28 @@ public class ExtXyzTests
     }
 
     [Fact]
+    public void ALargeFrameRoundTripsExactly()
+    {
+        const int n = 10007; // more atoms than the reader's initial capacity
+        var positions = new double[n, 3];
+        var species = new string[n];
+        var ids = new long[n];
+        for (var i = 0; i < n; i++)
+        {
+            species[i] = i % 3 == 0 ? "W" : "Mo";
+            positions[i, 0] = i * 0.1;
+            positions[i, 1] = Math.Sin(i);
+            positions[i, 2] = -i / 7.0;
+            ids[i] = i * 1000003L;
+        }
+
+        var s = new Structure(species, positions);
+        s.Columns.Add(XyzColumn.Integer("id", 1, ids));
+        var back = Assert.Single(ExtXyz.Parse(ExtXyz.ToText([s]), "large.xyz"));
+        AssertSameStructure(s, back);
+    }
+
+    [Fact]
     public void WrittenCommentLineFollowsAsesConventions()
     {
         var s = Assert.Single(ExtXyz.Read(Data("ase_triclinic.xyz")));
@@ -227,6 +249,7 @@ public class ExtXyzTests
     [InlineData("1\n\nW 0 0 0 7\n", 3, "Properties", 5, "the line has 5 columns, Properties declares 4: '7' is extra")]
     [InlineData("x\n\n", 1, "atom count", 0, "expected a non-negative integer, got 'x'")]
     [InlineData("3\n\nW 0 0 0\n", 4, "atom count", 0, "the frame declares 3 atoms but the file ends after 1")]
+    [InlineData("999999999\n\nW 0 0 0\n", 4, "atom count", 0, "the frame declares 999999999 atoms but the file ends after 1")]
     [InlineData("1\nLattice=\"1 0 0 0 1 0\"\nW 0 0 0\n", 2, "Lattice", 0, "expected 9 numbers, got 6 ('1 0 0 0 1 0')")]
     [InlineData("1\nLattice=\"1 0 0 0 1 0 0 0 x\"\nW 0 0 0\n", 2, "Lattice", 0, "expected a number, got 'x'")]
     [InlineData("1\npbc=\"T Q T\"\nW 0 0 0\n", 2, "pbc", 0, "expected T or F, got 'Q'")]

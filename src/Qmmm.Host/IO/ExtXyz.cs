@@ -392,9 +392,23 @@ public static class ExtXyz
 
         // Atom lines.
         var total = columns.Sum(c => c.Width);
-        var data = columns.Select(c => NewArray(c.Kind, n * c.Width)).ToArray();
+        // Arrays grow with the lines actually read, so a wrong (huge) atom count in a short file fails on the missing
+        // lines, not on an allocation of the declared size.
+        var capacity = Math.Min(n, 4096);
+        var data = columns.Select(c => NewArray(c.Kind, capacity * c.Width)).ToArray();
         for (var atom = 0; atom < n; atom++)
         {
+            if (atom == capacity)
+            {
+                capacity = (int)Math.Min(n, 2L * capacity);
+                for (var c = 0; c < columns.Length; c++)
+                {
+                    var grown = NewArray(columns[c].Kind, capacity * columns[c].Width);
+                    Array.Copy(data[c], grown, data[c].Length);
+                    data[c] = grown;
+                }
+            }
+
             var line = reader.ReadLine();
             lineNo++;
             if (line is null)
