@@ -333,6 +333,30 @@ module Derivatives =
         fillBlock pot.Channels psi stride outer j tuple 0 out 0 (Array.zeroCreate 4)
         out
 
+    /// The blocks V_{,ρ}(g) for many tuples of one order (each in any order, as in `block`), sharing one evaluation of
+    /// the derivatives of ψ and G.
+    let blocks (pot: IPooledPotential) (g: Vec3[]) (tuples: int[][]) : float[][] =
+        if tuples.Length = 0 then
+            [||]
+        else
+            let j = tuples.[0].Length
+            check pot j
+
+            for tu in tuples do
+                Validate.length "tuples" j tu
+
+                for i in tu do
+                    Validate.intInRange "tuples" 0 (g.Length - 1) i
+
+            let psi, stride, outer = prepare pot g j
+            let bases = Array.zeroCreate 4
+
+            tuples
+            |> Array.map (fun tu ->
+                let out = Array.zeroCreate (pown 3 j)
+                fillBlock pot.Channels psi stride outer j tu 0 out 0 bases
+                out)
+
     /// The gradient ∂V/∂g_n (eV/Å) at neighbour vectors g, 3 per neighbour (δ¹V as a flat array).
     let gradient (pot: IPooledPotential) (g: Vec3[]) : float[] =
         let psi, stride, outer = prepare pot g 1
