@@ -145,6 +145,34 @@ module SiteTensor =
 
         t.Values.[k * blockSize t.Order + c]
 
+    /// The 3^j block V_{,ρ}[a_1..a_j] for a tuple of stencil indices in ANY order, row-major in the tuple's order
+    /// (a_1 slowest): the canonical block with its component axes permuted. Raises for a neighbour outside the radius.
+    let block (t: SiteTensor) (tuple: int[]) =
+        checkTuple t tuple
+        let j = t.Order
+        let perm = Array.init j id |> Array.sortBy (fun p -> tuple.[p])
+        let k = find t (perm |> Array.map (fun p -> tuple.[p]))
+
+        if k < 0 then
+            invalidArg "tuple" (sprintf "tuple %A is not stored" tuple)
+
+        let nComp = blockSize j
+        // stride of the tuple's position p in the canonical (sorted) layout
+        let stride = Array.zeroCreate j
+
+        for q in 0 .. j - 1 do
+            stride.[perm.[q]] <- pown 3 (j - 1 - q)
+
+        Array.init nComp (fun c ->
+            let mutable r = c
+            let mutable idx = 0
+
+            for p in j - 1 .. -1 .. 0 do
+                idx <- idx + (r % 3) * stride.[p]
+                r <- r / 3
+
+            t.Values.[k * nComp + idx])
+
     /// j!/(m_1!···m_r!) for a tuple whose distinct entries occur m_1, ..., m_r times: the number of distinct orderings
     /// a canonical tuple stands for in the sums over (Λ^h_*)^j of (3.1), (3.5), (3.6).
     let multiplicity (tuple: int[]) =
