@@ -12,9 +12,14 @@ open Qmmm.Bench.Harness
 let private rc = 5.4604375
 
 let inline private taper (r: ^T) : ^T =
-    if value r >= rc then ofFloat 0.0 else powi (1.0 .- r /. rc) 5
+    if value r >= rc then
+        ofFloat 0.0
+    else
+        powi (1.0 .- r /. rc) 5
 
-let inline private pair (r: ^T) : ^T = exp ((r -. 2.7) *. -3.0) *. 0.6 * taper r
+let inline private pair (r: ^T) : ^T =
+    exp ((r -. 2.7) *. -3.0) *. 0.6 * taper r
+
 let inline private density (r: ^T) : ^T = exp ((r -. 2.7) *. -1.5) * taper r
 let inline private embedding (t: ^T) : ^T = 0.02 .* (t * t) - sqrt t
 
@@ -39,7 +44,10 @@ let private model () = analytic
 let private one (m: EamModel) (stencil: Vec3[]) (order: int) (radius: float) (stride: int) (label: string) =
     let pot = Pooled.ofEam m 0
     let mutable t = Unchecked.defaultof<SiteTensor>
-    let seconds = median 5 (fun () -> t <- Derivatives.siteTensors pot stencil order radius)
+
+    let seconds =
+        median 5 (fun () -> t <- Derivatives.siteTensors pot stencil order radius)
+
     let n = SiteTensor.count t
     report (sprintf "δ%dV %s: %d canonical tuples, pooled engine" order label n) seconds "s"
     // oracle on a subset (same run)

@@ -60,7 +60,8 @@ module Pooled =
         Taylor.Chain(x, [| j.C0; j.Derivative 1; j.Derivative 2; j.Derivative 3; j.Derivative 4 |])
 
     /// |g| for a vector given as three Taylor polynomials.
-    let distance (g: Taylor[]) = sqrt (g.[0] * g.[0] + g.[1] * g.[1] + g.[2] * g.[2])
+    let distance (g: Taylor[]) =
+        sqrt (g.[0] * g.[0] + g.[1] * g.[1] + g.[2] * g.[2])
 
     /// The single-species EAM site potential of `species` as a pooled potential: K = 2 channels, ψ(g) = (φ(|g|), ρ(|g|))
     /// with φ = Pair[a*n+a], ρ = Density[a*n+a], and G(s, t) = s/2 + F(t) with F = Embedding[a]. The derivatives of G
@@ -109,7 +110,12 @@ module Pooled =
         Validate.intInRange "s.Length" 1 TaylorShape.MaxVars k
         let vars = Taylor.Variables(order, s)
         let gv = g vars
-        let gv = if gv.IsShapeless then Taylor.Constant(k, order, gv.Value) else gv
+
+        let gv =
+            if gv.IsShapeless then
+                Taylor.Constant(k, order, gv.Value)
+            else
+                gv
 
         [| for m in 0..order ->
                let d = gv.DerivativeTensor m
@@ -151,14 +157,12 @@ module Derivatives =
 
     // One set partition of the positions 0..j-1, with lookup tables for the component indices of its blocks.
     type private Partition =
-        {
-            Blocks: int // number of blocks m
-            Sizes: int[] // block sizes
-            Positions: int[][] // positions of each block, ascending
-            // Comp[b * 3^j + c]: offset of the block's component multi-index within the ψ derivative layout of one
-            // (neighbour, channel): offset(size) + row-major index of (a_q, q in block b) for the components c.
-            Comp: int[]
-        }
+        { Blocks: int // number of blocks m
+          Sizes: int[] // block sizes
+          Positions: int[][] // positions of each block, ascending
+          // Comp[b * 3^j + c]: offset of the block's component multi-index within the ψ derivative layout of one
+          // (neighbour, channel): offset(size) + row-major index of (a_q, q in block b) for the components c.
+          Comp: int[] }
 
     // offset of the order-m derivatives in the per-(neighbour, channel) layout [order 0 | order 1 (3) | order 2 (9) ...]
     let private offset (m: int) = (pown 3 m - 1) / 2
@@ -174,9 +178,10 @@ module Derivatives =
                 let m = maxLabel + 1
 
                 let positions =
-                    Array.init m (fun b -> [| for q in 0 .. j - 1 do
-                                                 if labels.[q] = b then
-                                                     yield q |])
+                    Array.init m (fun b ->
+                        [| for q in 0 .. j - 1 do
+                               if labels.[q] = b then
+                                   yield q |])
 
                 let comp = Array.zeroCreate (m * nComp)
 
@@ -204,7 +209,8 @@ module Derivatives =
         go 0 [] -1
         out.ToArray()
 
-    let private partitionTable = Array.init 5 (fun j -> if j = 0 then [||] else partitions j)
+    let private partitionTable =
+        Array.init 5 (fun j -> if j = 0 then [||] else partitions j)
 
     // The derivatives of ψ at every neighbour (layout: ((n * K + k) * stride + offset(m) + component index)) and of G.
     let private prepare (pot: IPooledPotential) (g: Vec3[]) (order: int) =

@@ -88,7 +88,11 @@ module ReferenceDerivatives =
     /// 1e-10, 1e-8, 1e-6 for derivatives of order 1 in the length scale of 1 Å.
     let defaultStep (order: int) =
         Validate.intInRange "order" 1 4 order
-        if order = 1 then 0.0 else Math.Pow(2.2e-16, 1.0 / float (order + 1))
+
+        if order = 1 then
+            0.0
+        else
+            Math.Pow(2.2e-16, 1.0 / float (order + 1))
 
     /// δʲV(g) of any site potential (e.g. tight binding, which is not pooled) over the canonical tuples of the stencil
     /// sites within `radius` (Å): j = 1 is the analytic gradient (`ISitePotential.SiteGradient`); for j >= 2 the entry
@@ -156,7 +160,11 @@ module ReferenceDerivatives =
                     for f in 0 .. acc.Length - 1 do
                         acc.[f] <- acc.[f] + sgn * grad.[f]
 
-                let scale = if order = 1 then 1.0 else 1.0 / pown (2.0 * step) (order - 1)
+                let scale =
+                    if order = 1 then
+                        1.0
+                    else
+                        1.0 / pown (2.0 * step) (order - 1)
 
                 for kk in k .. kEnd - 1 do
                     let last = t.Tuples.[kk * order + order - 1]

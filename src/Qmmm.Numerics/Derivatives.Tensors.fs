@@ -75,7 +75,8 @@ module SiteTensor =
     let count (t: SiteTensor) = t.Tuples.Length / t.Order
 
     /// Canonical tuple number k (a copy).
-    let tupleAt (t: SiteTensor) (k: int) = Array.sub t.Tuples (k * t.Order) t.Order
+    let tupleAt (t: SiteTensor) (k: int) =
+        Array.sub t.Tuples (k * t.Order) t.Order
 
     /// Component block of canonical tuple k (a copy, 3^j entries, row-major).
     let blockAt (t: SiteTensor) (k: int) =
@@ -106,7 +107,9 @@ module SiteTensor =
 
     let private checkTuple (t: SiteTensor) (tuple: int[]) =
         if tuple.Length <> t.Order then
-            invalidArg "tuple" (sprintf "a tuple of a tensor of order %d has %d entries, got %d" t.Order t.Order tuple.Length)
+            invalidArg
+                "tuple"
+                (sprintf "a tuple of a tensor of order %d has %d entries, got %d" t.Order t.Order tuple.Length)
 
         for i in tuple do
             if i < 0 || i >= t.Stencil.Length then
@@ -216,7 +219,8 @@ module SiteTensor =
         if a.Order <> b.Order || a.Tuples <> b.Tuples || a.Stencil <> b.Stencil then
             invalidArg "b" "site tensors must share order, stencil and tuples to be subtracted"
 
-        { a with Values = Array.map2 (-) a.Values b.Values }
+        { a with
+            Values = Array.map2 (-) a.Values b.Values }
 
     /// The dense tensor over the covered sites: (3 n)^j entries, n = Sites.Length, row-major, index of position i is
     /// 3 s_i + a_i with s_i the slot of the neighbour in `Sites`. For small cases (at most 2^24 entries).
@@ -250,8 +254,9 @@ module SiteTensor =
         let rec perms (xs: int list) =
             match xs with
             | [] -> [ [] ]
-            | _ -> [ for x in xs do
-                         for rest in perms (List.filter ((<>) x) xs) -> x :: rest ]
+            | _ ->
+                [ for x in xs do
+                      for rest in perms (List.filter ((<>) x) xs) -> x :: rest ]
 
         perms [ 0 .. j - 1 ] |> List.map Array.ofList |> Array.ofList
 

@@ -49,7 +49,10 @@ type TaylorShape private (nvars: int, order: int) =
                    yield! compositions nvars d |]
 
     let count = exps.Length
-    let key (a: int[]) = Array.foldBack (fun e acc -> acc * (order + 1) + e) a 0
+
+    let key (a: int[]) =
+        Array.foldBack (fun e acc -> acc * (order + 1) + e) a 0
+
     let index = Dictionary<int, int>()
 
     do
@@ -60,9 +63,7 @@ type TaylorShape private (nvars: int, order: int) =
 
     let factorial =
         exps
-        |> Array.map (fun a ->
-            a
-            |> Array.fold (fun acc e -> acc * float (List.fold (*) 1 [ 1..e ])) 1.0)
+        |> Array.map (fun a -> a |> Array.fold (fun acc e -> acc * float (List.fold (*) 1 [ 1..e ])) 1.0)
 
     let productI, productJ, productK =
         let pi, pj, pk = ResizeArray<int>(), ResizeArray<int>(), ResizeArray<int>()
@@ -115,7 +116,9 @@ type TaylorShape private (nvars: int, order: int) =
     /// Monomial index of the exponent vector α (length n, |α| <= p); ArgumentException otherwise.
     member _.IndexOf(alpha: int[]) =
         if alpha.Length <> nvars then
-            invalidArg "alpha" (sprintf "a multi-index has %d entries for %d variables, got %d" nvars nvars alpha.Length)
+            invalidArg
+                "alpha"
+                (sprintf "a multi-index has %d entries for %d variables, got %d" nvars nvars alpha.Length)
 
         if Array.exists (fun e -> e < 0) alpha then
             invalidArg "alpha" (sprintf "multi-index entries must be non-negative, got %A" alpha)
@@ -153,7 +156,8 @@ type TaylorShape private (nvars: int, order: int) =
     /// The scalar shape (no variables) of shape-less constants.
     static member Scalar = TaylorShape.Get(0, 0)
 
-    override _.ToString() = sprintf "TaylorShape(nvars=%d, order=%d)" nvars order
+    override _.ToString() =
+        sprintf "TaylorShape(nvars=%d, order=%d)" nvars order
 
 /// A multivariate truncated Taylor polynomial (a jet in a few directions): the coefficients c_α, |α| <= p, of a
 /// function of n variables around a point, n <= 12, p <= 4. A full scalar type for the generic inline model code of
@@ -346,7 +350,8 @@ type Taylor private (shape: TaylorShape, coeffs: float[]) =
         let x, y = lift s a, lift s b
         Taylor(s, Array.init s.Count (fun i -> x.[i] - y.[i]))
 
-    static member (~-)(a: Taylor) = Taylor(a.Shape, Array.map (fun c -> -c) a.Coeffs)
+    static member (~-)(a: Taylor) =
+        Taylor(a.Shape, Array.map (fun c -> -c) a.Coeffs)
 
     /// Truncated Cauchy product (a constant factor scales).
     static member (*)(a: Taylor, b: Taylor) =
@@ -418,7 +423,14 @@ type Taylor private (shape: TaylorShape, coeffs: float[]) =
     static member Tanh(x: Taylor) =
         let t = Math.Tanh x.Value
         let d1 = 1.0 - t * t
-        let d = [| t; d1; -2.0 * t * d1; d1 * (6.0 * t * t - 2.0); d1 * (16.0 * t - 24.0 * t * t * t) |]
+
+        let d =
+            [| t
+               d1
+               -2.0 * t * d1
+               d1 * (6.0 * t * t - 2.0)
+               d1 * (16.0 * t - 24.0 * t * t * t) |]
+
         Taylor.Chain(x, d)
 
     /// |x| (the polynomial or its negation, by the sign of the value).
@@ -477,7 +489,11 @@ type Taylor private (shape: TaylorShape, coeffs: float[]) =
     override x.Equals(o) =
         match o with
         | :? Taylor as y ->
-            if x.Shape.NVars <> 0 && y.Shape.NVars <> 0 && not (Object.ReferenceEquals(x.Shape, y.Shape)) then
+            if
+                x.Shape.NVars <> 0
+                && y.Shape.NVars <> 0
+                && not (Object.ReferenceEquals(x.Shape, y.Shape))
+            then
                 false
             else
                 let s = common x y

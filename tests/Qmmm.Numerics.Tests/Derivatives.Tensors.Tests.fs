@@ -18,7 +18,10 @@ open Qmmm.Numerics.Tests.Generators
 // fc is C^4 at rc, so every derivative up to order 4 is continuous.
 
 let inline taper (rc: float) (r: ^T) : ^T =
-    if value r >= rc then ofFloat 0.0 else powi (1.0 .- r /. rc) 5
+    if value r >= rc then
+        ofFloat 0.0
+    else
+        powi (1.0 .- r /. rc) 5
 
 let inline pair (rc: float) (r: ^T) : ^T =
     exp ((r -. 2.7) *. -3.0) *. 0.6 * taper rc r
@@ -96,12 +99,21 @@ let bigStencil = Lattice.stencil lattice rcBig
 let smallStencil = Lattice.stencil lattice rcSmall
 let bigPot = Pooled.ofEam bigModel 0
 let smallPot = Pooled.ofEam smallModel 0
+
 /// Shell radii (Å) of bcc: a√3/2, a, a√2, a√11/2, a√3.
-let shells = [| a0 * sqrt 3.0 / 2.0; a0; a0 * sqrt 2.0; a0 * sqrt 11.0 / 2.0; a0 * sqrt 3.0 |]
+let shells =
+    [| a0 * sqrt 3.0 / 2.0
+       a0
+       a0 * sqrt 2.0
+       a0 * sqrt 11.0 / 2.0
+       a0 * sqrt 3.0 |]
+
 let firstShell = 0.5 * (shells.[0] + shells.[1])
 let secondShell = 0.5 * (shells.[1] + shells.[2])
 let thirdShell = 0.5 * (shells.[2] + shells.[3])
-let shellOf (v: Vec3) = shells |> Array.findIndex (fun s -> abs (Vec3.norm v - s) < 1e-6)
+
+let shellOf (v: Vec3) =
+    shells |> Array.findIndex (fun s -> abs (Vec3.norm v - s) < 1e-6)
 
 /// |a - e| <= abs + rel max(|a|, |e|), with the message built only on failure.
 let inline close (absTol: float) (relTol: float) (a: float) (e: float) ([<InlineIfLambda>] msg: unit -> string) =
@@ -110,17 +122,25 @@ let inline close (absTol: float) (relTol: float) (a: float) (e: float) ([<Inline
 
 /// Neighbour vectors displaced by `d` (3 per neighbour).
 let displace (stencil: Vec3[]) (d: float[]) =
-    stencil |> Array.mapi (fun i v -> v + Vec3(d.[3 * i], d.[3 * i + 1], d.[3 * i + 2]))
+    stencil
+    |> Array.mapi (fun i v -> v + Vec3(d.[3 * i], d.[3 * i + 1], d.[3 * i + 2]))
 
 /// Random displacements of amplitude <= 0.08 Å for n neighbours.
-let displacements (n: int) = Gen.arrayOfLength (3 * n) (floatIn -0.08 0.08)
+let displacements (n: int) =
+    Gen.arrayOfLength (3 * n) (floatIn -0.08 0.08)
 
 let flat (g: Vec3[]) =
     Array.init (3 * g.Length) (fun f -> g.[f / 3].[f % 3])
 
 /// The 48 operations of the cubic point group (signed permutation matrices), row-major 3x3.
 let cubicGroup =
-    [| for p in [ [| 0; 1; 2 |]; [| 0; 2; 1 |]; [| 1; 0; 2 |]; [| 1; 2; 0 |]; [| 2; 0; 1 |]; [| 2; 1; 0 |] ] do
+    [| for p in
+           [ [| 0; 1; 2 |]
+             [| 0; 2; 1 |]
+             [| 1; 0; 2 |]
+             [| 1; 2; 0 |]
+             [| 2; 0; 1 |]
+             [| 2; 1; 0 |] ] do
            for s in 0..7 do
                let q = Array.zeroCreate 9
 
@@ -138,7 +158,10 @@ let apply (q: float[]) (v: Vec3) =
 
 let indexOf (stencil: Vec3[]) =
     let d = Dictionary<struct (int64 * int64 * int64), int>()
-    let key (v: Vec3) = struct (int64 (Math.Round(v.X * 1e6)), int64 (Math.Round(v.Y * 1e6)), int64 (Math.Round(v.Z * 1e6)))
+
+    let key (v: Vec3) =
+        struct (int64 (Math.Round(v.X * 1e6)), int64 (Math.Round(v.Y * 1e6)), int64 (Math.Round(v.Z * 1e6)))
+
     stencil |> Array.iteri (fun i v -> d.[key v] <- i)
     fun (v: Vec3) -> d.[key v]
 
@@ -158,7 +181,10 @@ let tests =
               let g = displace bigStencil d
               let t = Derivatives.siteTensorsAt bigPot bigStencil g 1 rcBig
               let grad = Array.zeroCreate (3 * g.Length)
-              let e = (sitePotential bigModel).SiteGradient(0, flat g, Array.zeroCreate g.Length, 0, g.Length, grad)
+
+              let e =
+                  (sitePotential bigModel).SiteGradient(0, flat g, Array.zeroCreate g.Length, 0, g.Length, grad)
+
               Expect.floatClose Accuracy.veryHigh (Pooled.siteEnergy bigPot g) e "site energy"
 
               for n in 0 .. g.Length - 1 do
@@ -166,7 +192,9 @@ let tests =
                       close 1e-13 1e-11 (SiteTensor.get t [| n |] [| a |]) grad.[3 * n + a] (fun () ->
                           sprintf "neighbour %d component %d" n a))
 
-          testPropertyWithConfig (cfg 3) "δʲV equals the centred difference of δʲ⁻¹V at displaced configurations, j = 2, 3, 4"
+          testPropertyWithConfig
+              (cfg 3)
+              "δʲV equals the centred difference of δʲ⁻¹V at displaced configurations, j = 2, 3, 4"
           <| Prop.forAll (Arb.fromGen (displacements 58)) (fun d ->
               let g = displace bigStencil d
               let h = 1e-5
@@ -176,14 +204,20 @@ let tests =
                   let n = SiteTensor.count t
                   let prefixes = Array.init n (fun k -> (SiteTensor.tupleAt t k).[0 .. j - 2])
                   // lower-order blocks at g ± h e_(m, b) for every first-shell coordinate (m, b)
-                  let lower =
-                      Dictionary<struct (int * int * int), float[][]>()
+                  let lower = Dictionary<struct (int * int * int), float[][]>()
 
                   for m in t.Sites do
                       for b in 0..2 do
                           for sgn in [ -1; 1 ] do
                               let gd = Array.copy g
-                              let e = Vec3((if b = 0 then 1.0 else 0.0), (if b = 1 then 1.0 else 0.0), (if b = 2 then 1.0 else 0.0))
+
+                              let e =
+                                  Vec3(
+                                      (if b = 0 then 1.0 else 0.0),
+                                      (if b = 1 then 1.0 else 0.0),
+                                      (if b = 2 then 1.0 else 0.0)
+                                  )
+
                               gd.[m] <- gd.[m] + (float sgn * h) * e
                               lower.[struct (m, b, sgn)] <- Derivatives.blocks bigPot gd prefixes
 
@@ -207,7 +241,17 @@ let tests =
               // at a non-lattice configuration (no accidental symmetry), each ORDERED tuple of first-shell neighbours
               // computed separately; dense tensor over the 8 first-shell neighbours x 3 components
               let rnd = Random(7)
-              let g = bigStencil |> Array.map (fun v -> v + Vec3(0.1 * rnd.NextDouble() - 0.05, 0.1 * rnd.NextDouble() - 0.05, 0.1 * rnd.NextDouble() - 0.05))
+
+              let g =
+                  bigStencil
+                  |> Array.map (fun v ->
+                      v
+                      + Vec3(
+                          0.1 * rnd.NextDouble() - 0.05,
+                          0.1 * rnd.NextDouble() - 0.05,
+                          0.1 * rnd.NextDouble() - 0.05
+                      ))
+
               let sites = [| 0..7 |]
               let n3 = 24
 
@@ -231,7 +275,11 @@ let tests =
                   // the adjacent transpositions (p, p+1) generate the symmetric group: invariance under each of them
                   // is invariance under every permutation
                   let perms =
-                      Array.init (j - 1) (fun p -> Array.init j (fun q -> if q = p then p + 1 elif q = p + 1 then p else q))
+                      Array.init (j - 1) (fun p ->
+                          Array.init j (fun q ->
+                              if q = p then p + 1
+                              elif q = p + 1 then p
+                              else q))
 
                   let slots = Array.zeroCreate j
 
@@ -251,10 +299,12 @@ let tests =
                   // the canonical store answers for every ordering through `get`
                   let t = Derivatives.siteTensorsAt bigPot bigStencil g j firstShell
 
-                  for f in 0 .. 97 .. ordered.Length - 1 do
+                  for f in 0..97 .. ordered.Length - 1 do
                       for c in 0 .. pown 3 j - 1 do
                           let comps = Array.init j (fun p -> (c / pown 3 (j - 1 - p)) % 3)
-                          close 1e-14 1e-12 (SiteTensor.get t ordered.[f] comps) blocks.[f].[c] (fun () -> sprintf "get %A %A" ordered.[f] comps)
+
+                          close 1e-14 1e-12 (SiteTensor.get t ordered.[f] comps) blocks.[f].[c] (fun () ->
+                              sprintf "get %A %A" ordered.[f] comps)
 
           testCase "every operation of the cubic point group maps δʲV onto itself, j = 1..4"
           <| fun () ->
@@ -266,7 +316,9 @@ let tests =
 
                   for q in cubicGroup do
                       // for the signed permutation Q: column a has its nonzero in row b(a) = perm.[a] with sign sg.[a]
-                      let perm = Array.init 3 (fun a -> [| 0..2 |] |> Array.find (fun b -> q.[3 * b + a] <> 0.0))
+                      let perm =
+                          Array.init 3 (fun a -> [| 0..2 |] |> Array.find (fun b -> q.[3 * b + a] <> 0.0))
+
                       let sg = Array.init 3 (fun a -> q.[3 * perm.[a] + a])
 
                       // for every component multi-index a: the index of b = (perm a_1, ..., perm a_j) and the sign
@@ -280,7 +332,9 @@ let tests =
 
                       for k in 0 .. SiteTensor.count t - 1 do
                           let tuple = SiteTensor.tupleAt t k
-                          let image = SiteTensor.block t (tuple |> Array.map (fun i -> find (apply q bigStencil.[i])))
+
+                          let image =
+                              SiteTensor.block t (tuple |> Array.map (fun i -> find (apply q bigStencil.[i])))
 
                           for c in 0 .. nComp - 1 do
                               // V_{,ρ}[a] = Σ_b V_{,Qρ}[b] Π_i Q_{b_i a_i}
@@ -296,7 +350,13 @@ let tests =
               let mutable sum = Vec3.Zero
 
               for n in 0 .. bigStencil.Length - 1 do
-                  sum <- sum + Vec3(SiteTensor.get t [| n |] [| 0 |], SiteTensor.get t [| n |] [| 1 |], SiteTensor.get t [| n |] [| 2 |])
+                  sum <-
+                      sum
+                      + Vec3(
+                          SiteTensor.get t [| n |] [| 0 |],
+                          SiteTensor.get t [| n |] [| 1 |],
+                          SiteTensor.get t [| n |] [| 2 |]
+                      )
 
               Expect.isLessThan (Vec3.norm sum) 1e-12 "Σ_ρ δ¹V_ρ = 0"
               // (b) the same force from scratch: every site ℓ of a bcc ball within the cutoff of the centre, its own
@@ -308,18 +368,26 @@ let tests =
 
               for l in 0 .. ball.Length - 1 do
                   if Vec3.norm ball.[l] < rcBig then
-                      let nb = [| for m in 0 .. ball.Length - 1 do
-                                      if m <> l && Vec3.norm (ball.[m] - ball.[l]) < rcBig then
-                                          yield m |]
+                      let nb =
+                          [| for m in 0 .. ball.Length - 1 do
+                                 if m <> l && Vec3.norm (ball.[m] - ball.[l]) < rcBig then
+                                     yield m |]
+
                       let rs = nb |> Array.map (fun m -> ball.[m] - ball.[l]) |> flat
                       let grad = Array.zeroCreate rs.Length
-                      pot.SiteGradient(0, rs, Array.zeroCreate nb.Length, 0, nb.Length, grad) |> ignore
+
+                      pot.SiteGradient(0, rs, Array.zeroCreate nb.Length, 0, nb.Length, grad)
+                      |> ignore
 
                       for k in 0 .. nb.Length - 1 do
                           // g_k = y_{nb k} - y_l: ∂g_k/∂y_0 = +I if nb k = centre, -I if l = centre
                           let dk = Vec3.get grad k
-                          if nb.[k] = centre then force <- force - dk
-                          if l = centre then force <- force + dk
+
+                          if nb.[k] = centre then
+                              force <- force - dk
+
+                          if l = centre then
+                              force <- force + dk
 
               Expect.isLessThan (Vec3.norm force) 1e-12 "F_0 = 0"
 
@@ -334,7 +402,11 @@ let tests =
                   let maxPerShell = Array.zeroCreate 5
 
                   for k in 0 .. SiteTensor.count t - 1 do
-                      let s = SiteTensor.tupleAt t k |> Array.map (fun i -> shellOf bigStencil.[i]) |> Array.max
+                      let s =
+                          SiteTensor.tupleAt t k
+                          |> Array.map (fun i -> shellOf bigStencil.[i])
+                          |> Array.max
+
                       let mutable fr = 0.0
 
                       for c in 0 .. nComp - 1 do
@@ -346,35 +418,61 @@ let tests =
                   Expect.isGreaterThanOrEqual present.Length 3 "at least three shells"
 
                   for s in 1 .. present.Length - 1 do
-                      Expect.isLessThan present.[s] present.[s - 1] (sprintf "order %d: shell %d vs %d (%A)" j s (s - 1) present)
+                      Expect.isLessThan
+                          present.[s]
+                          present.[s - 1]
+                          (sprintf "order %d: shell %d vs %d (%A)" j s (s - 1) present)
 
           testCase "the brute-force Taylor oracle agrees with the pooled tensors, j = 1..4"
           <| fun () ->
               let rnd = Random(11)
-              let g = bigStencil |> Array.map (fun v -> v + Vec3(0.06 * rnd.NextDouble() - 0.03, 0.06 * rnd.NextDouble() - 0.03, 0.06 * rnd.NextDouble() - 0.03))
+
+              let g =
+                  bigStencil
+                  |> Array.map (fun v ->
+                      v
+                      + Vec3(
+                          0.06 * rnd.NextDouble() - 0.03,
+                          0.06 * rnd.NextDouble() - 0.03,
+                          0.06 * rnd.NextDouble() - 0.03
+                      ))
 
               for j, radius, stride in [ 1, rcBig, 1; 2, secondShell, 1; 3, secondShell, 9; 4, secondShell, 97 ] do
                   for g in [ bigStencil; g ] do
                       let t = Derivatives.siteTensorsAt bigPot bigStencil g j radius
 
-                      for k in 0 .. stride .. SiteTensor.count t - 1 do
+                      for k in 0..stride .. SiteTensor.count t - 1 do
                           let tuple = SiteTensor.tupleAt t k
                           let b = ReferenceDerivatives.eamBlock bigModel 0 g tuple
 
                           for c in 0 .. b.Length - 1 do
-                              close 1e-14 1e-12 t.Values.[k * b.Length + c] b.[c] (fun () -> sprintf "order %d tuple %A component %d" j tuple c)
+                              close 1e-14 1e-12 t.Values.[k * b.Length + c] b.[c] (fun () ->
+                                  sprintf "order %d tuple %A component %d" j tuple c)
 
           testCase "centred differences of the analytic gradient (the general route) agree with the pooled tensors"
           <| fun () ->
               // EAM4-sized stencil for j <= 3; the 14-neighbour model for j = 4 (26,000 gradient evaluations)
               for j, tol in [ 1, 1e-13; 2, 1e-9; 3, 1e-7; 4, 2e-5 ] do
-                  let model, pooled, stencil = if j = 4 then smallModel, smallPot, smallStencil else bigModel, bigPot, bigStencil
+                  let model, pooled, stencil =
+                      if j = 4 then
+                          smallModel, smallPot, smallStencil
+                      else
+                          bigModel, bigPot, bigStencil
+
                   let radius = if j = 2 then secondShell else firstShell
                   let zs = Array.zeroCreate stencil.Length
                   let t = Derivatives.siteTensors pooled stencil j radius
 
                   let r =
-                      ReferenceDerivatives.byGradientDifferences (sitePotential model) 0 zs stencil stencil j radius (ReferenceDerivatives.defaultStep j)
+                      ReferenceDerivatives.byGradientDifferences
+                          (sitePotential model)
+                          0
+                          zs
+                          stencil
+                          stencil
+                          j
+                          radius
+                          (ReferenceDerivatives.defaultStep j)
 
                   Expect.equal r.Tuples t.Tuples "same tuples"
                   let scale = t.Values |> Array.map abs |> Array.max
@@ -388,7 +486,10 @@ let tests =
               // contraction of the tensor at g = Fρ; its centred difference in F_{ab} must give order j.
               let site = sitePotential smallModel
               let st = smallStencil
-              let strain (hab: float[]) = st |> Array.map (fun v -> v + apply hab v)
+
+              let strain (hab: float[]) =
+                  st |> Array.map (fun v -> v + apply hab v)
+
               let h = 1e-5
 
               let cbAt (j: int) (hab: float[]) =
@@ -410,7 +511,9 @@ let tests =
 
                       for pre in 0 .. plus.Length - 1 do
                           let fd = (plus.[pre] - minus.[pre]) / (2.0 * h)
-                          close (1e-7 * scale) 1e-7 cb.[pre * 9 + ab] fd (fun () -> sprintf "order %d entry (%d, %d)" j pre ab)
+
+                          close (1e-7 * scale) 1e-7 cb.[pre * 9 + ab] fd (fun () ->
+                              sprintf "order %d entry (%d, %d)" j pre ab)
 
           testCase "the weighted norm (3.1) sums |V_{,ρ}|² w_j⁻¹(ρ) over all ordered tuples"
           <| fun () ->
@@ -432,14 +535,21 @@ let tests =
                       acc <- acc + dense.[idx] * dense.[idx] * exp (2.0 * gamma * dist)
 
                   Expect.floatClose Accuracy.veryHigh (SiteTensor.norm gamma t) (sqrt acc) (sprintf "order %d" j)
-                  Expect.floatClose Accuracy.veryHigh (SiteTensor.norm gamma (SiteTensor.sub t t)) 0.0 "difference with itself"
+
+                  Expect.floatClose
+                      Accuracy.veryHigh
+                      (SiteTensor.norm gamma (SiteTensor.sub t t))
+                      0.0
+                      "difference with itself"
 
           testCase "the outer map of EAM from a Taylor evaluation of G equals the directly written derivatives"
           <| fun () ->
               let emb = bigModel.Embedding.[0]
               let s = [| -0.3; 1.7 |]
               let direct = bigPot.Outer(s, 4)
-              let viaTaylor = Pooled.outerOfTaylor (fun v -> v.[0] *. 0.5 + Pooled.radial emb v.[1]) s 4
+
+              let viaTaylor =
+                  Pooled.outerOfTaylor (fun v -> v.[0] *. 0.5 + Pooled.radial emb v.[1]) s 4
 
               for m in 0..4 do
                   let dense (c: ChannelTensor) =
@@ -463,8 +573,14 @@ let tests =
           testCase "lookups outside the tensor's radius or with bad components raise"
           <| fun () ->
               let t = Derivatives.siteTensors bigPot bigStencil 2 firstShell
-              let e = Expect.throwsC (fun () -> SiteTensor.get t [| 0; 20 |] [| 0; 0 |] |> ignore) id
+
+              let e =
+                  Expect.throwsC (fun () -> SiteTensor.get t [| 0; 20 |] [| 0; 0 |] |> ignore) id
+
               Expect.stringContains e.Message "outside the tensor's radius" "radius"
-              let e2 = Expect.throwsC (fun () -> SiteTensor.get t [| 0; 1 |] [| 0; 3 |] |> ignore) id
+
+              let e2 =
+                  Expect.throwsC (fun () -> SiteTensor.get t [| 0; 1 |] [| 0; 3 |] |> ignore) id
+
               Expect.stringContains e2.Message "components" "components"
               Expect.equal (SiteTensor.count t) 36 "8 neighbours: C(9, 2) = 36 canonical pairs" ]

@@ -55,7 +55,13 @@ let linear (x: float[]) (a: float[]) =
 let acc = { absolute = 1e-11; relative = 1e-11 }
 
 /// Every exponent vector of order 0..4 in n = 1..5 variables (built once: formatting and enumeration are not free).
-let allAlphas = Array.init 6 (fun n -> if n = 0 then [||] else [| for k in 0..4 do yield! alphas n k |])
+let allAlphas =
+    Array.init 6 (fun n ->
+        if n = 0 then
+            [||]
+        else
+            [| for k in 0..4 do
+                   yield! alphas n k |])
 
 /// Checks every mixed partial of order 0..4 of `t` against `exact k alpha` (the message is built only on failure).
 let checkAll (name: string) (t: Taylor) (n: int) (exact: int -> int[] -> float) =
@@ -69,7 +75,9 @@ let checkAll (name: string) (t: Taylor) (n: int) (exact: int -> int[] -> float) 
 let tests =
     testList
         "Qmmm.Numerics.Jets.Taylor"
-        [ testPropertyWithConfig config "mixed partials of exp, log, 1/(c + a·x), powers and sin of a linear form match closed forms to order 4"
+        [ testPropertyWithConfig
+              config
+              "mixed partials of exp, log, 1/(c + a·x), powers and sin of a linear form match closed forms to order 4"
           <| Prop.forAll (Arb.fromGen pointAndDirection) (fun (x, a) ->
               let n = x.Length
               let _, s, sv = linear x a
@@ -121,7 +129,12 @@ let tests =
 
           testPropertyWithConfig config "derivatives of r = |x| in 3-D match the closed forms to order 3"
           <| Prop.forAll (Arb.fromGen (Gen.arrayOfLength 3 (floatIn -2.0 2.0))) (fun x ->
-              let x = if Array.sumBy (fun v -> v * v) x < 0.25 then [| 1.0; 0.3; -0.4 |] else x
+              let x =
+                  if Array.sumBy (fun v -> v * v) x < 0.25 then
+                      [| 1.0; 0.3; -0.4 |]
+                  else
+                      x
+
               let v = Taylor.Variables(4, x)
               let t = sqrt (v.[0] * v.[0] + v.[1] * v.[1] + v.[2] * v.[2])
               let r = Math.Sqrt(Array.sumBy (fun v -> v * v) x)
@@ -178,7 +191,9 @@ let tests =
               let x, d = xd.[0..2], xd.[3..5]
               let v = Taylor.Variables(4, x)
               let t = f3 v.[0] v.[1] v.[2]
-              let j = f3 (Jet.Line(x.[0], d.[0])) (Jet.Line(x.[1], d.[1])) (Jet.Line(x.[2], d.[2]))
+
+              let j =
+                  f3 (Jet.Line(x.[0], d.[0])) (Jet.Line(x.[1], d.[1])) (Jet.Line(x.[2], d.[2]))
 
               for k in 0..4 do
                   let tk = t.DerivativeTensor k
@@ -202,11 +217,7 @@ let tests =
               let x = [| 0.2; -0.4; 0.7 |]
               let v = Taylor.Variables(2, x)
 
-              Expect.floatClose
-                  Accuracy.veryHigh
-                  (f3 v.[0] v.[1] v.[2]).Value
-                  (f3 x.[0] x.[1] x.[2])
-                  "value"
+              Expect.floatClose Accuracy.veryHigh (f3 v.[0] v.[1] v.[2]).Value (f3 x.[0] x.[1] x.[2]) "value"
 
           testCase "perturbations cannot be confused: d/dx [x ∂_y f(x, y)] is read from one Taylor of f, not by nesting"
           <| fun () ->
