@@ -1,4 +1,5 @@
 module Qmmm.Bench.LinearAlgebra
 
 /// Runs this benchmark (not yet written).
-let run (_args: string[]) = printfn "LinearAlgebra benchmark: not yet written"
+let run (_args: string[]) =
+    printfn "LinearAlgebra benchmark: not yet written"

@@ -325,6 +325,12 @@ module Derivatives =
     let siteTensors (pot: IPooledPotential) (stencil: Vec3[]) (order: int) (radius: float) : SiteTensor =
         siteTensorsAt pot stencil stencil order radius
 
+    /// δʲV^h(0) for j = 1..radii.Length at the homogeneous lattice, order j over the neighbours within radii.[j-1]
+    /// (Å; the per-order radii r_j of issue item 7): the observations of (3.1) for a fit.
+    let siteTensorsUpTo (pot: IPooledPotential) (stencil: Vec3[]) (radii: float[]) : SiteTensor[] =
+        Validate.intInRange "radii.Length" 1 4 radii.Length
+        radii |> Array.mapi (fun i r -> siteTensors pot stencil (i + 1) r)
+
     /// The 3^j block V_{,ρ}(g) of (1.1) for ONE tuple of neighbour indices into g, in any order (j = tuple.Length,
     /// 1..4), row-major in the tuple's order. Used for checks of symmetry and by callers that need a few entries.
     let block (pot: IPooledPotential) (g: Vec3[]) (tuple: int[]) : float[] =

@@ -214,6 +214,31 @@ module SiteTensor =
 
         Math.Sqrt acc
 
+    /// The virial-type weighted norm of (3.6): (Σ_{ρ ∈ (Λ^h_*)^j} |V_{,ρ} ⊗ ρ_1 ⊗ ··· ⊗ ρ_j|² w_j^{-1}(ρ))^{1/2} over all
+    /// ordered tuples of covered sites; |X ⊗ ρ_1 ⊗ ··· ⊗ ρ_j| = |X| Π|ρ_i| (Frobenius). γ > 0 in 1/Å. Apply it to
+    /// `sub` of two tensors of order j + 1 for ε_j^V.
+    let virialNorm (gamma: float) (t: SiteTensor) =
+        Validate.positive "gamma" gamma
+        let b = blockSize t.Order
+        let mutable acc = 0.0
+
+        for k in 0 .. count t - 1 do
+            let mutable s = 0.0
+
+            for c in 0 .. b - 1 do
+                let v = t.Values.[k * b + c]
+                s <- s + v * v
+
+            let mutable rho2 = 1.0
+
+            for p in 0 .. t.Order - 1 do
+                let v = t.Stencil.[t.Tuples.[k * t.Order + p]]
+                rho2 <- rho2 * Vec3.dot v v
+
+            acc <- acc + float (multiplicity (tupleAt t k)) * s * rho2 / weight gamma t k
+
+        Math.Sqrt acc
+
     /// a - b for two tensors over the same stencil, order and tuples (e.g. δʲV^h(0) - δʲV^MM(0) in (3.1)).
     let sub (a: SiteTensor) (b: SiteTensor) =
         if a.Order <> b.Order || a.Tuples <> b.Tuples || a.Stencil <> b.Stencil then

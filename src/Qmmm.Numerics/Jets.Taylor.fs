@@ -340,16 +340,19 @@ type Taylor private (shape: TaylorShape, coeffs: float[]) =
 
             Taylor(s, acc)
 
+    /// Sum (a shape-less constant adopts the other operand's shape).
     static member (+)(a: Taylor, b: Taylor) =
         let s = common a b
         let x, y = lift s a, lift s b
         Taylor(s, Array.init s.Count (fun i -> x.[i] + y.[i]))
 
+    /// Difference (a shape-less constant adopts the other operand's shape).
     static member (-)(a: Taylor, b: Taylor) =
         let s = common a b
         let x, y = lift s a, lift s b
         Taylor(s, Array.init s.Count (fun i -> x.[i] - y.[i]))
 
+    /// Negation.
     static member (~-)(a: Taylor) =
         Taylor(a.Shape, Array.map (fun c -> -c) a.Coeffs)
 

@@ -515,7 +515,8 @@ let tests =
                           close (1e-7 * scale) 1e-7 cb.[pre * 9 + ab] fd (fun () ->
                               sprintf "order %d entry (%d, %d)" j pre ab)
 
-          testCase "the weighted norm (3.1) sums |V_{,ρ}|² w_j⁻¹(ρ) over all ordered tuples"
+          testCase
+              "the weighted norms (3.1) and (3.6) sum |V_{,ρ}|² w_j⁻¹(ρ) and |V_{,ρ} ⊗ ρ|² w_j⁻¹(ρ) over all ordered tuples"
           <| fun () ->
               let gamma = 0.7
 
@@ -524,17 +525,28 @@ let tests =
                   let dense = SiteTensor.toDense t
                   let n3 = 3 * t.Sites.Length
                   let mutable acc = 0.0
+                  let mutable accV = 0.0
 
                   for idx in 0 .. dense.Length - 1 do
                       let mutable dist = 0.0
+                      let mutable rho2 = 1.0
 
                       for p in 0 .. j - 1 do
                           let slot = (idx / pown n3 (j - 1 - p)) % n3
-                          dist <- dist + Vec3.norm bigStencil.[t.Sites.[slot / 3]]
+                          let r = Vec3.norm bigStencil.[t.Sites.[slot / 3]]
+                          dist <- dist + r
+                          rho2 <- rho2 * r * r
 
                       acc <- acc + dense.[idx] * dense.[idx] * exp (2.0 * gamma * dist)
+                      accV <- accV + dense.[idx] * dense.[idx] * rho2 * exp (2.0 * gamma * dist)
 
                   Expect.floatClose Accuracy.veryHigh (SiteTensor.norm gamma t) (sqrt acc) (sprintf "order %d" j)
+
+                  Expect.floatClose
+                      Accuracy.veryHigh
+                      (SiteTensor.virialNorm gamma t)
+                      (sqrt accV)
+                      (sprintf "(3.6) order %d" j)
 
                   Expect.floatClose
                       Accuracy.veryHigh
