@@ -1,5 +1,4 @@
 module Qmmm.Bench.Eam
 
 /// Runs this benchmark (not yet written).
-let run (_args: string[]) =
-    printfn "Eam benchmark: not yet written"
+let run (_args: string[]) = printfn "Eam benchmark: not yet written"

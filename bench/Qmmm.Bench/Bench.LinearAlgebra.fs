@@ -1,5 +1,4 @@
 module Qmmm.Bench.LinearAlgebra
 
 /// Runs this benchmark (not yet written).
-let run (_args: string[]) =
-    printfn "LinearAlgebra benchmark: not yet written"
+let run (_args: string[]) = printfn "LinearAlgebra benchmark: not yet written"
