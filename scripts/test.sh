@@ -7,6 +7,12 @@ bash scripts/setup.sh || exit 1
 dotnet build Qmmm.slnx -c Release -nologo -v q || { echo "0 passed, 1 failed"; exit 1; }
 
 log=$(mktemp -d)
+# Formatting is a check like any other: Fantomas for F# (STYLE 21).
+fmt_failed=0
+if ! dotnet fantomas --check src tests bench >"$log/fmt.txt" 2>&1; then
+  fmt_failed=1
+  echo "format check FAILED: run 'dotnet fantomas src tests bench'"; cat "$log/fmt.txt" | head -20
+fi
 dotnet run --project tests/Qmmm.Numerics.Tests -c Release --no-build -- --sequenced 2>&1 | tee "$log/fs.txt"
 fs_rc=${PIPESTATUS[0]}
 dotnet test tests/Qmmm.Host.Tests -c Release --no-build --nologo 2>&1 | tee "$log/cs.txt"
@@ -16,10 +22,11 @@ read -r fp ff < <(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log/fs.txt" | tail -
 cp=$(grep -oE 'Passed: +[0-9]+' "$log/cs.txt" | tail -1 | grep -oE '[0-9]+')
 cf=$(grep -oE 'Failed: +[0-9]+' "$log/cs.txt" | tail -1 | grep -oE '[0-9]+')
 fp=${fp:-0}; ff=${ff:-0}; cp=${cp:-0}; cf=${cf:-0}
-failed=$((ff + cf))
+failed=$((ff + cf + fmt_failed))
 [ "$fs_rc" -ne 0 ] && [ "$ff" -eq 0 ] && failed=$((failed + 1))
 [ "$cs_rc" -ne 0 ] && [ "$cf" -eq 0 ] && failed=$((failed + 1))
 echo
 echo "F# suite: $fp passed, $ff failed; C# suite: $cp passed, $cf failed"
+[ "$fmt_failed" -eq 0 ] && fp=$((fp + 1))  # the format check counts as one passed check
 echo "$((fp + cp)) passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -6,13 +6,16 @@ open System.Diagnostics
 /// Median wall time (s) of `reps` runs of `f` after one warm-up run.
 let median (reps: int) (f: unit -> unit) =
     f ()
+
     let ts =
         Array.init reps (fun _ ->
             let sw = Stopwatch.StartNew()
             f ()
             sw.Elapsed.TotalSeconds)
+
     Array.sortInPlace ts
     ts.[reps / 2]
 
 /// Prints one result line: name, value, unit.
-let report (name: string) (value: float) (unit: string) = printfn "%-60s %14.6g %s" name value unit
+let report (name: string) (value: float) (unit: string) =
+    printfn "%-60s %14.6g %s" name value unit

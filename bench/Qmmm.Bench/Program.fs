@@ -5,6 +5,7 @@ module Qmmm.Bench.Program
 let main argv =
     let what = if argv.Length > 0 then argv.[0] else "all"
     let rest = if argv.Length > 1 then argv.[1..] else [||]
+
     match what with
     | "lapack" -> LinearAlgebra.run rest
     | "eam" -> Eam.run rest
@@ -14,4 +15,5 @@ let main argv =
         Eam.run rest
         Derivatives.run rest
     | other -> eprintfn "unknown benchmark '%s' (lapack, eam, derivatives, all)" other
+
     0
