@@ -113,3 +113,142 @@ module Lattice =
     /// (Section 2.2), ordered by distance then lexicographically (Å).
     let stencil (lat: Lattice) (radius: float) : Vec3[] =
         ball lat Vec3.Zero radius |> Array.filter (fun p -> Vec3.dot p p > 1e-20)
+
+    let private dot3 (a: int[]) (b: int[]) =
+        a.[0] * b.[0] + a.[1] * b.[1] + a.[2] * b.[2]
+
+    let private cross3 (a: int[]) (b: int[]) =
+        [| a.[1] * b.[2] - a.[2] * b.[1]
+           a.[2] * b.[0] - a.[0] * b.[2]
+           a.[0] * b.[1] - a.[1] * b.[0] |]
+
+    let private miller (v: int[]) = sprintf "[%d,%d,%d]" v.[0] v.[1] v.[2]
+
+    /// Orients the lattice: the Miller directions `x`, `y`, `z` (integer vectors in crystal axes, e.g. x=[1,-1,0],
+    /// y=[1,1,1], z=[-1,-1,2]) become the simulation x, y and z axes. The directions must be non-zero, mutually
+    /// orthogonal and right-handed (z parallel to x × y with the same sense). Returns the lattice with `Rotation` set
+    /// to the rows x/|x|, y/|y|, z/|z| (any previous orientation is replaced, not composed).
+    /// Raises `ArgumentException` naming the offending direction otherwise.
+    let orient (x: int[]) (y: int[]) (z: int[]) (lat: Lattice) : Lattice =
+        Validate.length "x" 3 x
+        Validate.length "y" 3 y
+        Validate.length "z" 3 z
+
+        for (name, v) in [ "x", x; "y", y; "z", z ] do
+            if dot3 v v = 0 then
+                invalidArg name (sprintf "the Miller direction %s = %s is the zero vector" name (miller v))
+
+        let check (n1: string) (v1: int[]) (n2: string) (v2: int[]) =
+            if dot3 v1 v2 <> 0 then
+                invalidArg
+                    n2
+                    (sprintf
+                        "the Miller directions %s = %s and %s = %s are not orthogonal (dot product %d)"
+                        n1
+                        (miller v1)
+                        n2
+                        (miller v2)
+                        (dot3 v1 v2))
+
+        check "x" x "y" y
+        check "x" x "z" z
+        check "y" y "z" z
+        // x ⟂ y ⟂ z, so x × y is parallel to z; its sense decides the handedness.
+        if dot3 (cross3 x y) z <= 0 then
+            invalidArg
+                "z"
+                (sprintf
+                    "the Miller directions x = %s, y = %s, z = %s are left-handed: z must point along x × y = %s"
+                    (miller x)
+                    (miller y)
+                    (miller z)
+                    (miller (cross3 x y)))
+
+        let unit (v: int[]) =
+            let n = Math.Sqrt(float (dot3 v v))
+            [| float v.[0] / n; float v.[1] / n; float v.[2] / n |]
+
+        { lat with
+            Rotation = Array.concat [ unit x; unit y; unit z ] }
+
+    /// Rotates a simulation-axes vector back into crystal axes (the transpose of `rotate`).
+    let unrotate (lat: Lattice) (v: Vec3) =
+        let r = lat.Rotation
+
+        Vec3(
+            r.[0] * v.X + r.[3] * v.Y + r.[6] * v.Z,
+            r.[1] * v.X + r.[4] * v.Y + r.[7] * v.Z,
+            r.[2] * v.X + r.[5] * v.Y + r.[8] * v.Z
+        )
+
+    /// The basis offsets that are translations of the crystal (crystal axes, Å): offsets t with
+    /// Basis + t = Basis modulo the conventional cubic lattice a Z^3. Together with a e1, a e2, a e3 they generate the
+    /// Bravais lattice Λ^h = A Z^3 of Section 2.1 (bcc: both offsets; fcc: all four; diamond: the four fcc offsets).
+    let translationOffsets (lat: Lattice) : Vec3[] =
+        let a = lat.A
+        let tol = 1e-9 * a
+
+        let onLattice (v: Vec3) =
+            let near (c: float) = abs (c - a * Math.Round(c / a)) < tol
+            near v.X && near v.Y && near v.Z
+
+        let isTranslation (t: Vec3) =
+            lat.Basis
+            |> Array.forall (fun b -> lat.Basis |> Array.exists (fun b' -> onLattice (b + t - b')))
+
+        lat.Basis |> Array.filter isTranslation
+
+    /// True when every basis offset is a translation (a Bravais lattice described in a conventional cell: bcc, fcc);
+    /// false for a lattice with a basis (diamond).
+    let isBravais (lat: Lattice) =
+        (translationOffsets lat).Length = lat.Basis.Length
+
+    /// Every translation of the Bravais lattice (crystal axes, Å) with all conventional-cell indices in [-m, m].
+    let internal translationsInBox (lat: Lattice) (m: int) =
+        let offs = translationOffsets lat
+        let ts = ResizeArray()
+
+        for i in -m .. m do
+            for j in -m .. m do
+                for k in -m .. m do
+                    let corner = Vec3(float i * lat.A, float j * lat.A, float k * lat.A)
+
+                    for t in offs do
+                        ts.Add(corner + t)
+
+        ts.ToArray()
+
+    /// The period of the lattice along simulation axis `axis` (0 = x, 1 = y, 2 = z), in Å: the smallest t > 0 such that
+    /// t e_axis is a translation of the Bravais lattice. Found by searching integer combinations of the conventional
+    /// vectors and the translation offsets in growing boxes (not from a table); e.g. bcc: [100] -> a, [110] -> a √2,
+    /// [111] -> a √3 / 2; diamond (fcc translations): [100] -> a, [110] -> a / √2, [111] -> a √3.
+    /// Raises when the axis is not a lattice direction within conventional indices up to 64.
+    let period (lat: Lattice) (axis: int) : float =
+        Validate.intInRange "axis" 0 2 axis
+        let r = lat.Rotation
+        let d = Vec3(r.[3 * axis], r.[3 * axis + 1], r.[3 * axis + 2])
+        let a = lat.A
+        let tol = 1e-8 * a
+        let offs = translationOffsets lat
+
+        // Every translation t with |t| <= m a has conventional indices in [-m - 1, m + 1] (offsets lie in [0, a)^3),
+        // so the smallest parallel translation found among those is the global minimum.
+        let rec search (m: int) =
+            if m > 64 then
+                invalidArg "axis" (sprintf "simulation axis %d (%O in crystal axes) is not a lattice direction" axis d)
+
+            let mutable best = Double.PositiveInfinity
+
+            for i in -m - 1 .. m + 1 do
+                for j in -m - 1 .. m + 1 do
+                    for k in -m - 1 .. m + 1 do
+                        for o in offs do
+                            let t = Vec3(float i * a + o.X, float j * a + o.Y, float k * a + o.Z)
+                            let s = Vec3.dot t d
+
+                            if s > tol && s < best && Vec3.norm (Vec3.cross t d) < tol then
+                                best <- s
+
+            if best <= float m * a + tol then best else search (2 * m)
+
+        search 1
