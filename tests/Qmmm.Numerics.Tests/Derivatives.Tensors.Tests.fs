@@ -636,4 +636,60 @@ let tests =
                   Expect.throwsC (fun () -> SiteTensor.get t [| 0; 1 |] [| 0; 3 |] |> ignore) id
 
               Expect.stringContains e2.Message "components" "components"
-              Expect.equal (SiteTensor.count t) 36 "8 neighbours: C(9, 2) = 36 canonical pairs" ]
+              Expect.equal (SiteTensor.count t) 36 "8 neighbours: C(9, 2) = 36 canonical pairs"
+
+          testCase
+              "Zhou W (a smooth physical EAM): δʲV decays shell by shell, respects the cubic group, no lattice force"
+          <| fun () ->
+              // The Zhou 2004 functions decay like exp(-β r/r_e) and are smooth away from the taper (7.5-7.89 Å), so
+              // the locality (2.6) must show in the largest block (Frobenius norm) per shell of the farthest neighbour:
+              // beyond the nearest-neighbour pair of shells (whose first derivatives nearly balance at equilibrium, so
+              // shell 1 may exceed shell 0) it decreases strictly from shell to shell, and shell 2 is at least ten
+              // times below the first two.
+              let zhouLattice = Lattice.bcc "W" 3.1648
+              let zhouStencil = Lattice.stencil zhouLattice 6.0
+              let zhouPot = Pooled.ofEam Zhou.model 0
+              let a = 3.1648
+
+              let zShells =
+                  [| a * sqrt 3.0 / 2.0; a; a * sqrt 2.0; a * sqrt 11.0 / 2.0; a * sqrt 3.0 |]
+
+              let zShellOf (v: Vec3) =
+                  zShells |> Array.findIndex (fun r -> abs (Vec3.norm v - r) < 1e-6)
+
+              let between i = 0.5 * (zShells.[i] + zShells.[i + 1])
+
+              for j, radius in [ 1, between 3 + 0.5; 2, between 3 + 0.5; 3, between 2; 4, between 2 ] do
+                  let t = Derivatives.siteTensors zhouPot zhouStencil j radius
+                  let nComp = pown 3 j
+                  let maxPerShell = Array.zeroCreate zShells.Length
+
+                  for k in 0 .. SiteTensor.count t - 1 do
+                      let sh =
+                          SiteTensor.tupleAt t k
+                          |> Array.map (fun i -> zShellOf zhouStencil.[i])
+                          |> Array.max
+
+                      let mutable fr = 0.0
+
+                      for c in 0 .. nComp - 1 do
+                          fr <- fr + t.Values.[k * nComp + c] * t.Values.[k * nComp + c]
+
+                      maxPerShell.[sh] <- max maxPerShell.[sh] (sqrt fr)
+
+                  let present = maxPerShell |> Array.filter (fun v -> v > 0.0)
+                  Expect.isGreaterThanOrEqual present.Length 3 (sprintf "order %d: at least three shells" j)
+
+                  Expect.isLessThan
+                      present.[2]
+                      (0.1 * max present.[0] present.[1])
+                      (sprintf "order %d: shell 2 vs shells 0-1 (%A)" j present)
+
+                  for sh in 2 .. present.Length - 1 do
+                      Expect.isLessThan
+                          present.[sh]
+                          present.[sh - 1]
+                          (sprintf "order %d: shell %d vs %d (%A)" j sh (sh - 1) present)
+
+              checkPointGroup zhouPot zhouStencil [ 1, 6.0; 2, between 2; 3, between 1 ]
+              checkLatticeForce zhouPot (Eam.potential Zhou.model) zhouStencil ]
