@@ -149,7 +149,7 @@ module internal EamFast =
             buf.[2 * i + 1] <- buf.[2 * i + 1] + phiI
 
     /// Pass 2 over atoms lo .. hi-1: for every half pair within the cutoff, `kernel zi zj r F'_i F'_j` returns
-    /// (φ_ab(r), dE/dr); buf[4j .. 4j+2] += ∂E/∂y_j, buf[4j+3] += ½φ (likewise for i with -∂E/∂y_j), and the virial
+    /// (φ_ab(r), (dE/dr)/r); buf[4j .. 4j+2] += ∂E/∂y_j, buf[4j+3] += ½φ (likewise for i with -∂E/∂y_j), and the virial
     /// -Σ (dE/dr / r) g ⊗ g goes to w[wo .. wo+8].
     let inline forcePass
         ([<InlineIfLambda>] kernel: int -> int -> float -> float -> float -> struct (float * float))
@@ -189,8 +189,7 @@ module internal EamFast =
                     let r = dist.[k]
 
                     if r < cutoff then
-                        let struct (phi, dEdr) = kernel zi z.[j] r fpi fp.[j]
-                        let c = dEdr / r
+                        let struct (phi, c) = kernel zi z.[j] r fpi fp.[j]
                         let x = vec.[3 * k]
                         let y = vec.[3 * k + 1]
                         let zz = vec.[3 * k + 2]
@@ -297,7 +296,7 @@ module internal EamFast =
                     let dj = if same.[ab] then di else (densD.[zj * n + zi] x).D
                     let ei = if di = 0.0 then 0.0 else fpi * di
                     let ej = if dj = 0.0 then 0.0 else fpj * dj
-                    struct (p.V, p.D + ei + ej))
+                    struct (p.V, (p.D + ei + ej) / r))
                 nl
                 z
                 cutoff
@@ -438,6 +437,8 @@ module internal EamFast =
         let p2 = t.P2
 
         override _.Densities(nl, z, lo, hi, buf) =
+            // the tables as locals of the loop (the JIT keeps them in registers instead of reloading fields)
+            let n, inv, last, s1, types, same, p1 = n, inv, last, s1, types, same, p1
             densityPass
                 (fun zi zj r ->
                     let ty = types.[zi * n + zj]
@@ -459,6 +460,8 @@ module internal EamFast =
                 buf
 
         override _.Energies(nl, z, lo, hi, buf) =
+            // the tables as locals of the loop (the JIT keeps them in registers instead of reloading fields)
+            let n, inv, last, s1, s2, types, same, p1, p2 = n, inv, last, s1, s2, types, same, p1, p2
             energyPass
                 (fun zi zj r ->
                     let ty = types.[zi * n + zj]
@@ -484,6 +487,8 @@ module internal EamFast =
                 buf
 
         override _.Forces(nl, z, lo, hi, fp, buf, w, wo) =
+            // the tables as locals of the loop (the JIT keeps them in registers instead of reloading fields)
+            let n, inv, last, s2, types, same, p2 = n, inv, last, s2, types, same, p2
             forcePass
                 (fun zi zj r fpi fpj ->
                     let ty = types.[zi * n + zj]
@@ -498,14 +503,14 @@ module internal EamFast =
                     let phip = z2p * recip - phi * recip
 
                     if same.[ty] then
-                        struct (phi, phip + (fpi * da + fpj * da))
+                        struct (phi, (phip + (fpi * da + fpj * da)) * recip)
                     else
                         let db = (d.[o + 10] * p + d.[o + 11]) * p + d.[o + 12]
 
                         if zi <= zj then
-                            struct (phi, phip + (fpi * da + fpj * db))
+                            struct (phi, (phip + (fpi * da + fpj * db)) * recip)
                         else
-                            struct (phi, phip + (fpi * db + fpj * da)))
+                            struct (phi, (phip + (fpi * db + fpj * da)) * recip))
                 nl
                 z
                 cutoff
