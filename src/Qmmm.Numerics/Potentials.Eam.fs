@@ -69,13 +69,12 @@ module internal EamFast =
 
     /// True when the full-list entry k of atom i (neighbour j) represents its unordered pair in the half list.
     let inline isHalf (i: int) (j: int) (vec: float[]) (k: int) =
-        j > i
-        || (j = i
-            && (let x = vec.[3 * k]
-                x > 0.0
-                || (x = 0.0
-                    && (let y = vec.[3 * k + 1]
-                        y > 0.0 || (y = 0.0 && vec.[3 * k + 2] > 0.0)))))
+        if j <> i then
+            j > i
+        else
+            let x = vec.[3 * k]
+            let y = vec.[3 * k + 1]
+            x > 0.0 || (x = 0.0 && (y > 0.0 || (y = 0.0 && vec.[3 * k + 2] > 0.0)))
 
     /// Pass 1 for forces over atoms lo .. hi-1: buf[i] += ρ to i, buf[j] += ρ to j for every half pair within the
     /// cutoff; `kernel zi zj r` returns (ρ_ab(r), ρ_ba(r)).
@@ -237,6 +236,7 @@ module internal EamFast =
         abstract Densities: nl: NeighbourList * z: int[] * lo: int * hi: int * buf: float[] -> unit
         /// `energyPass` over atoms lo .. hi-1 into buf.
         abstract Energies: nl: NeighbourList * z: int[] * lo: int * hi: int * buf: float[] -> unit
+
         /// `forcePass` over atoms lo .. hi-1.
         abstract Forces:
             nl: NeighbourList * z: int[] * lo: int * hi: int * fp: float[] * buf: float[] * w: float[] * wo: int -> unit
@@ -264,7 +264,11 @@ module internal EamFast =
                 (fun zi zj r ->
                     let ab = zi * n + zj
                     let ri = densF.[ab] r
-                    if same.[ab] then struct (ri, ri) else struct (ri, densF.[zj * n + zi] r))
+
+                    if same.[ab] then
+                        struct (ri, ri)
+                    else
+                        struct (ri, densF.[zj * n + zi] r))
                 nl
                 z
                 cutoff
@@ -351,7 +355,9 @@ module internal EamFast =
             let t0 = pairs.[0]
 
             let sameGrid (t: ICubicTable) =
-                t.Nodes = t0.Nodes && t.Inverse = t0.Inverse && t.Coefficients.Length = 7 * t.Nodes
+                t.Nodes = t0.Nodes
+                && t.Inverse = t0.Inverse
+                && t.Coefficients.Length = 7 * t.Nodes
 
             if not (Array.forall sameGrid pairs && Array.forall sameGrid dens) || t0.Nodes < 2 then
                 None
@@ -439,6 +445,7 @@ module internal EamFast =
         override _.Densities(nl, z, lo, hi, buf) =
             // the tables as locals of the loop (the JIT keeps them in registers instead of reloading fields)
             let n, inv, last, s1, types, same, p1 = n, inv, last, s1, types, same, p1
+
             densityPass
                 (fun zi zj r ->
                     let ty = types.[zi * n + zj]
@@ -461,7 +468,9 @@ module internal EamFast =
 
         override _.Energies(nl, z, lo, hi, buf) =
             // the tables as locals of the loop (the JIT keeps them in registers instead of reloading fields)
-            let n, inv, last, s1, s2, types, same, p1, p2 = n, inv, last, s1, s2, types, same, p1, p2
+            let n, inv, last, s1, s2, types, same, p1, p2 =
+                n, inv, last, s1, s2, types, same, p1, p2
+
             energyPass
                 (fun zi zj r ->
                     let ty = types.[zi * n + zj]
@@ -478,7 +487,11 @@ module internal EamFast =
                         struct (va, va, phi)
                     else
                         let vb = ((c.[o + 4] * p + c.[o + 5]) * p + c.[o + 6]) * p + c.[o + 7]
-                        if zi <= zj then struct (va, vb, phi) else struct (vb, va, phi))
+
+                        if zi <= zj then
+                            struct (va, vb, phi)
+                        else
+                            struct (vb, va, phi))
                 nl
                 z
                 cutoff
@@ -489,6 +502,7 @@ module internal EamFast =
         override _.Forces(nl, z, lo, hi, fp, buf, w, wo) =
             // the tables as locals of the loop (the JIT keeps them in registers instead of reloading fields)
             let n, inv, last, s2, types, same, p2 = n, inv, last, s2, types, same, p2
+
             forcePass
                 (fun zi zj r fpi fpj ->
                     let ty = types.[zi * n + zj]
@@ -568,6 +582,7 @@ module Eam =
         let embF = m.Embedding |> Array.map (fun f -> f.F)
         let embD = m.Embedding |> Array.map (fun f -> f.D)
         let elements = Array.copy m.Elements
+
         [<VolatileField>]
         let mutable cache: EamFast.Scratch = null
 

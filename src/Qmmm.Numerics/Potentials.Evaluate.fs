@@ -155,7 +155,13 @@ module Evaluate =
         c
 
     /// The generic float path of `siteEnergiesWith`: site energies of every atom into `e`.
-    let private siteEnergiesGeneric (settings: Settings) (pot: ISitePotential) (z: int[]) (nl: NeighbourList) (e: float[]) =
+    let private siteEnergiesGeneric
+        (settings: Settings)
+        (pot: ISitePotential)
+        (z: int[])
+        (nl: NeighbourList)
+        (e: float[])
+        =
         let m = maxNeighbours nl
         let cutoff = pot.Cutoff
 

@@ -831,7 +831,11 @@ let private expectFastEqualsGeneric (what: string) (p: ISitePotential) (c: Confi
         Expect.floatClose small fast.Forces.[k] gen.Forces.[k] (sprintf "%s: force component %d" what k)
 
     for k in 0..8 do
-        Expect.floatClose { absolute = 1e-9; relative = 1e-10 } fast.Virial.[k] gen.Virial.[k] (sprintf "%s: W[%d]" what k)
+        Expect.floatClose
+            { absolute = 1e-9; relative = 1e-10 }
+            fast.Virial.[k]
+            gen.Virial.[k]
+            (sprintf "%s: W[%d]" what k)
 
     // the energy-only pass
     let es = Evaluate.siteEnergies p c nl
@@ -871,7 +875,11 @@ let private fastPath =
               for m in [ fs.Force(); alloy.Force() ] do
                   let rab = m.Density.[0 * 2 + 1].F 3.0
                   let rba = m.Density.[1 * 2 + 0].F 3.0
-                  Expect.isGreaterThan (abs (rab - rba)) (0.1 * abs rab) (sprintf "%s: ρ_AB(3) = %g, ρ_BA(3) = %g" m.Name rab rba)
+
+                  Expect.isGreaterThan
+                      (abs (rab - rba))
+                      (0.1 * abs rab)
+                      (sprintf "%s: ρ_AB(3) = %g, ρ_BA(3) = %g" m.Name rab rba)
 
           testCase "setfl models take the table kernel; analytic models and wrapped closures do not"
           <| fun () ->
@@ -891,7 +899,12 @@ let private fastPath =
                   [ "setfl", Eam.potential (Setfl.model "z" (zhouSetfl.Force()))
                     "Marinica", Eam.potential Marinica.model
                     "fs closures", Eam.potential (asClosures (fs.Force())) ] do
-                  let c = if name = "fs closures" then withSpecies 77 [| "A"; "B" |] c else c
+                  let c =
+                      if name = "fs closures" then
+                          withSpecies 77 [| "A"; "B" |] c
+                      else
+                          c
+
                   let nl = Neighbours.reference p.Cutoff c
 
                   let run threads =
@@ -906,7 +919,12 @@ let private fastPath =
                   for threads in [ 2; 3 ] do
                       let r, e = run threads
                       Expect.equal r.Energy one.Energy (sprintf "%s: energy, %d threads" name threads)
-                      Expect.equal r.SiteEnergies one.SiteEnergies (sprintf "%s: site energies, %d threads" name threads)
+
+                      Expect.equal
+                          r.SiteEnergies
+                          one.SiteEnergies
+                          (sprintf "%s: site energies, %d threads" name threads)
+
                       Expect.equal r.Forces one.Forces (sprintf "%s: forces, %d threads" name threads)
                       Expect.equal r.Virial one.Virial (sprintf "%s: virial, %d threads" name threads)
                       Expect.equal e e1 (sprintf "%s: energy-only site energies, %d threads" name threads)
@@ -920,7 +938,14 @@ let private fastPath =
               let a = Evaluate.allWith { Evaluate.defaults with Chunks = 1 } p c nl
 
               for chunks in [ 3; 8; 54; 1000 ] do
-                  let b = Evaluate.allWith { Evaluate.defaults with Chunks = chunks } p c nl
+                  let b =
+                      Evaluate.allWith
+                          { Evaluate.defaults with
+                              Chunks = chunks }
+                          p
+                          c
+                          nl
+
                   Expect.floatClose { absolute = 1e-10; relative = 1e-12 } b.Energy a.Energy "energy"
 
                   for k in 0 .. a.Forces.Length - 1 do
@@ -933,7 +958,12 @@ let private fastPath =
 
               let configs =
                   [| for seed in 80..85 ->
-                         let c = if seed % 2 = 0 then c0 else bcc 3.1434 (2, 2, 2) [| true; true; true |]
+                         let c =
+                             if seed % 2 = 0 then
+                                 c0
+                             else
+                                 bcc 3.1434 (2, 2, 2) [| true; true; true |]
+
                          displaced c (randomDisplacements seed 0.1 c.Count) |]
 
               let lists = configs |> Array.map (fun c -> Neighbours.reference p.Cutoff c)
