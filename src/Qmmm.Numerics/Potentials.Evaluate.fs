@@ -38,6 +38,11 @@ type Results =
 /// thread count); chunks run on up to `Settings.Threads` threads (`Parallel.For`), each with its own scratch arrays
 /// (sized by the largest neighbour count) and its own force and virial buffers; the buffers are reduced in chunk order.
 /// Results are therefore bit-identical run to run and for any thread count. No allocation per atom or neighbour.
+///
+/// A model may also carry its own whole-configuration evaluation with the same guarantees (the internal
+/// `IFastEvaluation`; `Eam.potential` does: each pair once, as LAMMPS); `all`, `allWith`, `siteEnergies`, `energy` and
+/// their `With` forms use it unless `Settings.Generic` is set, and the generic path above is the oracle it is tested
+/// against. `partial` always takes the generic path.
 [<RequireQualifiedAccess>]
 module Evaluate =
 
