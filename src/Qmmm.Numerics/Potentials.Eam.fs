@@ -148,10 +148,13 @@ module internal EamFast =
             buf.[2 * i + 1] <- buf.[2 * i + 1] + phiI
 
     /// Pass 2 over atoms lo .. hi-1: for every half pair within the cutoff, `kernel zi zj r F'_i F'_j` returns
-    /// (φ_ab(r), (dE/dr)/r); buf[4j .. 4j+2] += ∂E/∂y_j, buf[4j+3] += ½φ (likewise for i with -∂E/∂y_j), and the virial
-    /// -Σ (dE/dr / r) g ⊗ g goes to w[wo .. wo+8].
+    /// (φ_ab(r), φ'_ab(r)/r, (F'_i ρ'_ab(r) + F'_j ρ'_ba(r))/r). With `weight i` the share of site i in the energy
+    /// (½ for every site of a full evaluation; ½ or 0 for a partial one, whose F' vanish outside the selection),
+    /// dE/dr = (w_i + w_j) φ' + F'_i ρ'_ab + F'_j ρ'_ba; buf[4j .. 4j+2] += ∂E/∂y_j, buf[4j+3] += w_j φ (likewise for i
+    /// with -∂E/∂y_j and w_i φ), and the virial -Σ (dE/dr / r) g ⊗ g goes to w[wo .. wo+8].
     let inline forcePass
-        ([<InlineIfLambda>] kernel: int -> int -> float -> float -> float -> struct (float * float))
+        ([<InlineIfLambda>] weight: int -> float)
+        ([<InlineIfLambda>] kernel: int -> int -> float -> float -> float -> struct (float * float * float))
         (nl: NeighbourList)
         (z: int[])
         (cutoff: float)
@@ -176,6 +179,7 @@ module internal EamFast =
         for i in lo .. hi - 1 do
             let zi = z.[i]
             let fpi = fp.[i]
+            let wi = weight i
             let mutable gxI = 0.0
             let mutable gyI = 0.0
             let mutable gzI = 0.0
@@ -188,7 +192,9 @@ module internal EamFast =
                     let r = dist.[k]
 
                     if r < cutoff then
-                        let struct (phi, c) = kernel zi z.[j] r fpi fp.[j]
+                        let struct (phi, dphi, emb) = kernel zi z.[j] r fpi fp.[j]
+                        let wj = weight j
+                        let c = (wi + wj) * dphi + emb
                         let x = vec.[3 * k]
                         let y = vec.[3 * k + 1]
                         let zz = vec.[3 * k + 2]
@@ -196,16 +202,15 @@ module internal EamFast =
                         let gx = c * x
                         let gy = c * y
                         let gz = c * zz
-                        let half = 0.5 * phi
                         gxI <- gxI - gx
                         gyI <- gyI - gy
                         gzI <- gzI - gz
-                        eI <- eI + half
+                        eI <- eI + wi * phi
                         let o = 4 * j
                         buf.[o] <- buf.[o] + gx
                         buf.[o + 1] <- buf.[o + 1] + gy
                         buf.[o + 2] <- buf.[o + 2] + gz
-                        buf.[o + 3] <- buf.[o + 3] + half
+                        buf.[o + 3] <- buf.[o + 3] + wj * phi
                         wxx <- wxx - x * gx
                         wyy <- wyy - y * gy
                         wzz <- wzz - zz * gz
@@ -229,6 +234,28 @@ module internal EamFast =
         w.[wo + 7] <- wyz
         w.[wo + 8] <- wzz
 
+    /// The pass-2 pair kernel through `Radial.D` closures: (φ, φ'/r, (F'_i ρ'_ab + F'_j ρ'_ba)/r); a neighbour with
+    /// ρ'(r) = 0 gets no embedding term even when F' is infinite (as in the generic `SiteGradient`).
+    let inline radialForce
+        (n: int)
+        (pairD: (Dual -> Dual)[])
+        (densD: (Dual -> Dual)[])
+        (same: bool[])
+        (zi: int)
+        (zj: int)
+        (r: float)
+        (fpi: float)
+        (fpj: float)
+        =
+        let ab = zi * n + zj
+        let x = Dual.Variable r
+        let p = pairD.[ab] x
+        let di = (densD.[ab] x).D
+        let dj = if same.[ab] then di else (densD.[zj * n + zi] x).D
+        let ei = if di = 0.0 then 0.0 else fpi * di
+        let ej = if dj = 0.0 then 0.0 else fpj * dj
+        struct (p.V, p.D / r, (ei + ej) / r)
+
     /// The pair loops of one model family (setfl tables, or `Radial` closures), behind one virtual call per chunk.
     [<AbstractClass>]
     type Kernel() =
@@ -237,9 +264,18 @@ module internal EamFast =
         /// `energyPass` over atoms lo .. hi-1 into buf.
         abstract Energies: nl: NeighbourList * z: int[] * lo: int * hi: int * buf: float[] -> unit
 
-        /// `forcePass` over atoms lo .. hi-1.
+        /// `forcePass` over atoms lo .. hi-1; site weights ½ when `half` is empty, else half[i] (½ or 0).
         abstract Forces:
-            nl: NeighbourList * z: int[] * lo: int * hi: int * fp: float[] * buf: float[] * w: float[] * wo: int -> unit
+            nl: NeighbourList *
+            z: int[] *
+            lo: int *
+            hi: int *
+            fp: float[] *
+            half: float[] *
+            buf: float[] *
+            w: float[] *
+            wo: int ->
+                unit
 
     /// The kernel of any model, through its `Radial` closures: value-only `F` for densities and pair energies, `D`
     /// (value and slope in one call) for the forces. A neighbour with ρ'(r) = 0 gets no embedding term even when F' is
@@ -290,26 +326,35 @@ module internal EamFast =
                 hi
                 buf
 
-        override _.Forces(nl, z, lo, hi, fp, buf, w, wo) =
-            forcePass
-                (fun zi zj r fpi fpj ->
-                    let ab = zi * n + zj
-                    let x = Dual.Variable r
-                    let p = pairD.[ab] x
-                    let di = (densD.[ab] x).D
-                    let dj = if same.[ab] then di else (densD.[zj * n + zi] x).D
-                    let ei = if di = 0.0 then 0.0 else fpi * di
-                    let ej = if dj = 0.0 then 0.0 else fpj * dj
-                    struct (p.V, (p.D + ei + ej) / r))
-                nl
-                z
-                cutoff
-                lo
-                hi
-                fp
-                buf
-                w
-                wo
+        override _.Forces(nl, z, lo, hi, fp, half, buf, w, wo) =
+            let n, pairD, densD, same = n, pairD, densD, same
+
+            if half.Length = 0 then
+                forcePass
+                    (fun _ -> 0.5)
+                    (fun zi zj r fpi fpj -> radialForce n pairD densD same zi zj r fpi fpj)
+                    nl
+                    z
+                    cutoff
+                    lo
+                    hi
+                    fp
+                    buf
+                    w
+                    wo
+            else
+                forcePass
+                    (fun i -> half.[i])
+                    (fun zi zj r fpi fpj -> radialForce n pairD densD same zi zj r fpi fpj)
+                    nl
+                    z
+                    cutoff
+                    lo
+                    hi
+                    fp
+                    buf
+                    w
+                    wo
 
     /// Packed tables of a model whose pair and density functions are cubic tables on one grid (setfl): per unordered
     /// species pair t = (a <= b), node by node, pass-1 data (value cubics of ρ_ab, then ρ_ba unless every pair has
@@ -426,6 +471,43 @@ module internal EamFast =
         let m = if p >= float last then last else int p
         struct (m - 1, min (p - float m) 1.0)
 
+    /// The pass-2 pair kernel of a setfl model: (φ, φ'/r, (F'_i ρ'_ab + F'_j ρ'_ba)/r) from one interval look-up in the
+    /// packed tables (see `SetflTables`), with LAMMPS's arithmetic (φ = z2/r, φ' = z2'/r - φ/r).
+    let inline setflForce
+        (inv: float)
+        (last: int)
+        (s2: int)
+        (types: int[])
+        (same: bool[])
+        (p2: float[][])
+        (n: int)
+        (zi: int)
+        (zj: int)
+        (r: float)
+        (fpi: float)
+        (fpj: float)
+        =
+        let ty = types.[zi * n + zj]
+        let d = p2.[ty]
+        let struct (node, p) = locate inv last r
+        let o = s2 * node
+        let z2 = ((d.[o + 3] * p + d.[o + 4]) * p + d.[o + 5]) * p + d.[o + 6]
+        let z2p = (d.[o] * p + d.[o + 1]) * p + d.[o + 2]
+        let da = (d.[o + 7] * p + d.[o + 8]) * p + d.[o + 9]
+        let recip = 1.0 / r
+        let phi = z2 * recip
+        let phip = z2p * recip - phi * recip
+
+        if same.[ty] then
+            struct (phi, phip * recip, (fpi * da + fpj * da) * recip)
+        else
+            let db = (d.[o + 10] * p + d.[o + 11]) * p + d.[o + 12]
+
+            if zi <= zj then
+                struct (phi, phip * recip, (fpi * da + fpj * db) * recip)
+            else
+                struct (phi, phip * recip, (fpi * db + fpj * da) * recip)
+
     /// The kernel of a setfl model: the tables' cubics evaluated inline, ρ_ab, ρ_ba and φ_ab of a pair from one
     /// interval look-up, exactly the arithmetic of the `Radial` closures of Potentials.Eam.Setfl.fs.
     [<Sealed>]
@@ -499,41 +581,36 @@ module internal EamFast =
                 hi
                 buf
 
-        override _.Forces(nl, z, lo, hi, fp, buf, w, wo) =
+        override _.Forces(nl, z, lo, hi, fp, half, buf, w, wo) =
             // the tables as locals of the loop (the JIT keeps them in registers instead of reloading fields)
             let n, inv, last, s2, types, same, p2 = n, inv, last, s2, types, same, p2
 
-            forcePass
-                (fun zi zj r fpi fpj ->
-                    let ty = types.[zi * n + zj]
-                    let d = p2.[ty]
-                    let struct (node, p) = locate inv last r
-                    let o = s2 * node
-                    let z2 = ((d.[o + 3] * p + d.[o + 4]) * p + d.[o + 5]) * p + d.[o + 6]
-                    let z2p = (d.[o] * p + d.[o + 1]) * p + d.[o + 2]
-                    let da = (d.[o + 7] * p + d.[o + 8]) * p + d.[o + 9]
-                    let recip = 1.0 / r
-                    let phi = z2 * recip
-                    let phip = z2p * recip - phi * recip
-
-                    if same.[ty] then
-                        struct (phi, (phip + (fpi * da + fpj * da)) * recip)
-                    else
-                        let db = (d.[o + 10] * p + d.[o + 11]) * p + d.[o + 12]
-
-                        if zi <= zj then
-                            struct (phi, (phip + (fpi * da + fpj * db)) * recip)
-                        else
-                            struct (phi, (phip + (fpi * db + fpj * da)) * recip))
-                nl
-                z
-                cutoff
-                lo
-                hi
-                fp
-                buf
-                w
-                wo
+            if half.Length = 0 then
+                forcePass
+                    (fun _ -> 0.5)
+                    (fun zi zj r fpi fpj -> setflForce inv last s2 types same p2 n zi zj r fpi fpj)
+                    nl
+                    z
+                    cutoff
+                    lo
+                    hi
+                    fp
+                    buf
+                    w
+                    wo
+            else
+                forcePass
+                    (fun i -> half.[i])
+                    (fun zi zj r fpi fpj -> setflForce inv last s2 types same p2 n zi zj r fpi fpj)
+                    nl
+                    z
+                    cutoff
+                    lo
+                    hi
+                    fp
+                    buf
+                    w
+                    wo
 
     /// Scratch of one evaluation (reused across evaluations of the same size): per-chunk buffers of 4N floats and
     /// per-atom F'(ρ̄).
@@ -547,6 +624,8 @@ module internal EamFast =
         member val Buffers: float[][] = Array.init chunks (fun _ -> Array.zeroCreate (4 * n))
         /// F'(ρ̄_i) per atom.
         member val Fp: float[] = Array.zeroCreate n
+        /// Share of each site in a partial energy (½ in the selection, 0 outside).
+        member val Half: float[] = Array.zeroCreate n
         /// Per-chunk virials (9 each).
         member val Virials: float[] = Array.zeroCreate (9 * chunks)
 
@@ -599,13 +678,15 @@ module Eam =
         member private _.Give(s: EamFast.Scratch) = cache <- s
 
         interface Evaluate.IFastEvaluation with
-            member this.Evaluate(settings, z, nl, site, forces, virial) =
+            member this.Evaluate(settings, z, nl, mask, site, forces, virial) =
                 let atoms = z.Length
                 let chunks = max 1 (min settings.Chunks atoms)
                 let scratch = this.Take(atoms, chunks)
                 let buffers = scratch.Buffers
                 let fp = scratch.Fp
                 let withForces = forces.Length > 0
+                let all = mask.Length = 0
+                let half = if all then [||] else scratch.Half
 
                 // pass 1: host densities (and, for energies only, half pair energies) per chunk
                 Evaluate.forChunks settings atoms (fun c lo hi ->
@@ -628,9 +709,18 @@ module Eam =
                             for c in 0 .. chunks - 1 do
                                 rho <- rho + buffers.[c].[i]
 
-                            let f = embD.[z.[i]] (Dual.Variable rho)
-                            site.[i] <- f.V
-                            fp.[i] <- f.D
+                            if all || mask.[i] then
+                                let f = embD.[z.[i]] (Dual.Variable rho)
+                                site.[i] <- f.V
+                                fp.[i] <- f.D
+
+                                if not all then
+                                    half.[i] <- 0.5
+                            else
+                                // outside a partial selection: no energy, no embedding force, no pair share
+                                site.[i] <- 0.0
+                                fp.[i] <- 0.0
+                                half.[i] <- 0.0
                         else
                             let mutable rho = 0.0
                             let mutable phi = 0.0
@@ -650,7 +740,7 @@ module Eam =
                     Evaluate.forChunks settings atoms (fun c lo hi ->
                         let buf = buffers.[c]
                         Array.Clear(buf, 0, 4 * atoms)
-                        kernel.Forces(nl, z, lo, hi, fp, buf, virials, 9 * c))
+                        kernel.Forces(nl, z, lo, hi, fp, half, buf, virials, 9 * c))
                     |> ignore
 
                     // reduction in chunk order; F = -∂E/∂y
@@ -757,10 +847,11 @@ module Eam =
     /// A neighbour with ρ'(r) = 0 gets no embedding term even when F'(ρ̄) is infinite (e.g. -a√ρ at ρ̄ = 0), so an
     /// isolated or nearly isolated atom yields finite forces.
     ///
-    /// `Evaluate.all`, `allWith`, `siteEnergies`, `energy` (and their `With` forms) evaluate this potential with the
+    /// `Evaluate.all`, `siteEnergies`, `energy`, `partial` (and their `With` forms) evaluate this potential with the
     /// fast EAM algorithm (each pair once, as LAMMPS: densities in a first pass, forces and virial in a second; setfl
     /// tables through one interval look-up per pair for ρ and φ together), unless `Settings.Generic` is set; both
-    /// paths agree up to rounding. `Evaluate.partial` uses the generic path.
+    /// paths agree up to rounding. The object keeps the scratch buffers of its last evaluation (about 4·Chunks·N
+    /// floats) for the next one of the same size.
     let potential (m: EamModel) : ISitePotential =
         validate m
 

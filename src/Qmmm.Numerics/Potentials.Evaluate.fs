@@ -41,8 +41,8 @@ type Results =
 ///
 /// A model may also carry its own whole-configuration evaluation with the same guarantees (the internal
 /// `IFastEvaluation`; `Eam.potential` does: each pair once, as LAMMPS); `all`, `allWith`, `siteEnergies`, `energy` and
-/// their `With` forms use it unless `Settings.Generic` is set, and the generic path above is the oracle it is tested
-/// against. `partial` always takes the generic path.
+/// their `With` forms and `partial` use it unless `Settings.Generic` is set, and the generic path above is the oracle it
+/// is tested against.
 [<RequireQualifiedAccess>]
 module Evaluate =
 
@@ -73,9 +73,17 @@ module Evaluate =
     type internal IFastEvaluation =
         /// Writes the site energies V_ℓ (eV) into `site` (N entries) and, when `forces` is not empty, the forces
         /// -∂E/∂y (eV/Å) into `forces` (3N) and the virial -∂E/∂ε (eV) into `virial` (9). `species` holds the
-        /// species index of every atom; `nl` is a full list with cutoff >= the model's.
+        /// species index of every atom; `nl` is a full list with cutoff >= the model's. When `mask` is not empty
+        /// (N entries; only with forces), the energy is the partial energy of the sites with mask[ℓ] = true: site
+        /// energies are 0 outside the selection, forces and virial are those of the partial energy.
         abstract Evaluate:
-            settings: Settings * species: int[] * nl: NeighbourList * site: float[] * forces: float[] * virial: float[] ->
+            settings: Settings *
+            species: int[] *
+            nl: NeighbourList *
+            mask: bool[] *
+            site: float[] *
+            forces: float[] *
+            virial: float[] ->
                 unit
 
     /// Species index of every atom (looked up once per distinct symbol); raises naming the unknown element.
@@ -187,7 +195,7 @@ module Evaluate =
         let e = Array.zeroCreate config.Count
 
         match pot with
-        | :? IFastEvaluation as fast when not settings.Generic -> fast.Evaluate(settings, z, nl, e, [||], [||])
+        | :? IFastEvaluation as fast when not settings.Generic -> fast.Evaluate(settings, z, nl, [||], e, [||], [||])
         | _ -> siteEnergiesGeneric settings pot z nl e
 
         e
@@ -319,7 +327,7 @@ module Evaluate =
         Results.Create(total site, site, forces, virial)
 
     /// Energy, site energies, forces and virial of the sites with mask[ℓ] = true (all sites when `mask` is empty);
-    /// the model's own whole-configuration evaluation for all sites unless `settings.Generic` is set.
+    /// the model's own whole-configuration evaluation unless `settings.Generic` is set.
     let private gradientCore
         (settings: Settings)
         (pot: ISitePotential)
@@ -330,12 +338,12 @@ module Evaluate =
         let z = check settings pot config nl
 
         match pot with
-        | :? IFastEvaluation as fast when mask.Length = 0 && not settings.Generic ->
+        | :? IFastEvaluation as fast when not settings.Generic ->
             let n = config.Count
             let site = Array.zeroCreate n
             let forces = Array.zeroCreate (3 * n)
             let virial = Array.zeroCreate 9
-            fast.Evaluate(settings, z, nl, site, forces, virial)
+            fast.Evaluate(settings, z, nl, mask, site, forces, virial)
             Results.Create(total site, site, forces, virial)
         | _ -> gradientGeneric settings pot z nl mask
 

@@ -846,6 +846,26 @@ let private expectFastEqualsGeneric (what: string) (p: ISitePotential) (c: Confi
 
     Expect.floatClose energy (Evaluate.energy p c nl) gen.Energy (sprintf "%s: energy-only total" what)
 
+    // a partial energy (random selection of about half the sites)
+    let rng = Random(79)
+    let mask = Array.init c.Count (fun _ -> rng.NextDouble() < 0.5)
+    let part = Evaluate.partial p c nl mask
+    let partGen = Evaluate.partialWith genericSettings p c nl mask
+    Expect.floatClose energy part.Energy partGen.Energy (sprintf "%s: partial energy" what)
+
+    for i in 0 .. c.Count - 1 do
+        Expect.floatClose small part.SiteEnergies.[i] partGen.SiteEnergies.[i] (sprintf "%s: partial site %d" what i)
+
+    for k in 0 .. 3 * c.Count - 1 do
+        Expect.floatClose small part.Forces.[k] partGen.Forces.[k] (sprintf "%s: partial force %d" what k)
+
+    for k in 0..8 do
+        Expect.floatClose
+            { absolute = 1e-9; relative = 1e-10 }
+            part.Virial.[k]
+            partGen.Virial.[k]
+            (sprintf "%s: partial W[%d]" what k)
+
 let private fastPath =
     let alloy = lazy (twoSpecies Alloy)
     let fs = lazy (twoSpecies FinnisSinclair)
@@ -912,12 +932,15 @@ let private fastPath =
                           { Evaluate.defaults with
                               Threads = threads }
 
-                      Evaluate.allWith s p c nl, Evaluate.siteEnergiesWith s p c nl
+                      let mask = Array.init c.Count (fun i -> i % 3 = 0)
+                      Evaluate.allWith s p c nl, Evaluate.siteEnergiesWith s p c nl, Evaluate.partialWith s p c nl mask
 
-                  let one, e1 = run 1
+                  let one, e1, p1 = run 1
 
                   for threads in [ 2; 3 ] do
-                      let r, e = run threads
+                      let r, e, part = run threads
+                      Expect.equal part.Forces p1.Forces (sprintf "%s: partial forces, %d threads" name threads)
+                      Expect.equal part.Energy p1.Energy (sprintf "%s: partial energy, %d threads" name threads)
                       Expect.equal r.Energy one.Energy (sprintf "%s: energy, %d threads" name threads)
 
                       Expect.equal
