@@ -55,7 +55,11 @@ let private lammps (cells: int) (steps: int) =
 
         match p.ExitCode, value "lammps_atom_evals_per_s" with
         | 0, Some v ->
-            printfn "LAMMPS: %s" (defaultArg (value "lammps_version") "?")
+            printfn
+                "LAMMPS: %s (%s CPU use reported by LAMMPS)"
+                (defaultArg (value "lammps_version") "?")
+                (defaultArg (value "lammps_cpu_use") "?")
+
             Some(float v)
         | _ ->
             eprintfn "LAMMPS baseline failed (is Debian's lammps installed?): %s" (err.Trim())
@@ -84,26 +88,62 @@ let run (args: string[]) =
         report "neighbour list (cell lists, setfl cutoff 7.8925 Å)" (float n / tList) "atoms/s"
         report "neighbour entries per atom" (float nl.Pairs / float n) ""
 
+        let proc = Process.GetCurrentProcess()
+
+        let cpuSeconds () =
+            proc.Refresh()
+            proc.TotalProcessorTime.TotalSeconds
+
+        /// Median throughput and the process CPU time per wall time over the runs (< threads means contention).
+        let throughputWith (settings: Evaluate.Settings) (pot: ISitePotential) (nl: NeighbourList) =
+            let c0 = cpuSeconds ()
+            let w0 = Stopwatch.StartNew()
+            let t = median reps (fun () -> Evaluate.allWith settings pot config nl |> ignore)
+            let cpuUse = (cpuSeconds () - c0) / w0.Elapsed.TotalSeconds
+            float n / t, cpuUse
+
         let throughput (pot: ISitePotential) (nl: NeighbourList) (threads: int) =
-            let settings =
+            throughputWith
                 { Evaluate.defaults with
                     Threads = threads }
+                pot
+                nl
 
-            let t = median reps (fun () -> Evaluate.allWith settings pot config nl |> ignore)
-            float n / t
+        let loadAverage () =
+            try
+                (File.ReadAllText "/proc/loadavg").Split(' ').[0]
+            with _ ->
+                "?"
 
-        let ours1 = throughput setfl nl 1
+        printfn "load average (1 min) before the Qmmm runs: %s on %d cores" (loadAverage ()) Environment.ProcessorCount
+        let ours1, use1 = throughput setfl nl 1
         report "Qmmm setfl W_zhou energy+forces+virial, 1 thread" ours1 "atom-evals/s"
-        let oursAll = throughput setfl nl Environment.ProcessorCount
+        report "  CPU use (1.0 = one core busy)" use1 ""
+        let oursAll, useAll = throughput setfl nl Environment.ProcessorCount
 
         report
             (sprintf "Qmmm setfl W_zhou energy+forces+virial, %d threads" Environment.ProcessorCount)
             oursAll
             "atom-evals/s"
 
+        report (sprintf "  CPU use (%d.0 = all cores busy)" Environment.ProcessorCount) useAll ""
+
+        let generic1, _ =
+            throughputWith
+                { Evaluate.defaults with
+                    Threads = 1
+                    Generic = true }
+                setfl
+                nl
+
+        report "Qmmm setfl W_zhou, generic per-site path (oracle), 1 thread" generic1 "atom-evals/s"
+
         let nlM = Neighbours.build marinica.Cutoff config
-        let mar1 = throughput marinica nlM 1
+        let mar1, _ = throughput marinica nlM 1
         report "Qmmm Marinica EAM4 (analytic) energy+forces+virial, 1 thread" mar1 "atom-evals/s"
+        let zhou1, _ = throughput (Eam.potential Zhou.model) nl 1
+        report "Qmmm Zhou (analytic) energy+forces+virial, 1 thread" zhou1 "atom-evals/s"
+        printfn "load average (1 min) before the LAMMPS run: %s" (loadAverage ())
 
         match lammps cells 10 with
         | Some l ->

@@ -379,10 +379,31 @@ module Setfl =
         else
             struct (v, d1, d2, d3)
 
+    /// A distance table as a `float -> float` function (value r ↦ cubic(r), or cubic(r)/r for r·φ tables, as
+    /// `radialValue`) that also exposes its coefficients to the fast EAM evaluation (`ICubicTable`).
+    [<Sealed>]
+    type private TableFunction(s: Spline, role: CubicRole) =
+        inherit FSharpFunc<float, float>()
+
+        override _.Invoke(r: float) =
+            match role with
+            | CubicRole.OverR -> radialValue s r * (1.0 / r)
+            | _ -> radialValue s r
+
+        interface ICubicTable with
+            member _.Nodes = s.N
+            member _.Inverse = s.Inverse
+            member _.Coefficients = s.C
+            member _.Role = role
+
+    /// The table function as an F# function value (F# function types are sealed to static coercion; the runtime
+    /// type FSharpFunc<float, float> is its base class, so the cast always succeeds).
+    let private asFunction (f: TableFunction) : float -> float = unbox<float -> float> (box f)
+
     /// A density (or any plain distance table) as a Radial: value and derivatives of the cubic (the Jet's fourth
     /// derivative is 0).
     let private densityRadial (s: Spline) : Radial =
-        { F = fun r -> radialValue s r
+        { F = asFunction (TableFunction(s, CubicRole.Plain))
           D =
             fun x ->
                 let struct (v, d1) = radialSlope s x.V
@@ -394,7 +415,7 @@ module Setfl =
 
     /// The pair function φ = (r·φ)/r from an r·φ table, as LAMMPS: φ = z2·(1/r), φ' = z2'·(1/r) - φ·(1/r).
     let private pairRadial (s: Spline) : Radial =
-        { F = fun r -> radialValue s r * (1.0 / r)
+        { F = asFunction (TableFunction(s, CubicRole.OverR))
           D =
             fun x ->
                 let struct (z2, z2p) = radialSlope s x.V

@@ -38,6 +38,11 @@ type Results =
 /// thread count); chunks run on up to `Settings.Threads` threads (`Parallel.For`), each with its own scratch arrays
 /// (sized by the largest neighbour count) and its own force and virial buffers; the buffers are reduced in chunk order.
 /// Results are therefore bit-identical run to run and for any thread count. No allocation per atom or neighbour.
+///
+/// A model may also carry its own whole-configuration evaluation with the same guarantees (the internal
+/// `IFastEvaluation`; `Eam.potential` does: each pair once, as LAMMPS); `all`, `allWith`, `siteEnergies`, `energy` and
+/// their `With` forms and `partial` use it unless `Settings.Generic` is set, and the generic path above is the oracle it
+/// is tested against.
 [<RequireQualifiedAccess>]
 module Evaluate =
 
@@ -49,12 +54,37 @@ module Evaluate =
             /// Number of chunks the atoms are split into (>= 1; capped at the number of atoms); default 8. The result
             /// depends on it only through floating-point summation order; each chunk holds a 3N force buffer.
             Chunks: int
+            /// Forces the generic per-site path (gather the neighbours of each site, call `SiteGradient`, scatter)
+            /// even for a model with its own whole-configuration evaluation (EAM); default false. The generic path is
+            /// the oracle the specialised ones are tested against; both give the same numbers up to rounding.
+            Generic: bool
         }
 
-    /// Default settings: all cores, 8 chunks.
+    /// Default settings: all cores, 8 chunks, specialised evaluation where a model has one.
     let defaults =
         { Threads = Environment.ProcessorCount
-          Chunks = 8 }
+          Chunks = 8
+          Generic = false }
+
+    /// Internal protocol of a site potential that evaluates a whole configuration itself, faster than the generic
+    /// per-site path (EAM: two passes over each pair once). Implementations honour `Settings.Threads` and
+    /// `Settings.Chunks` with the same guarantees as the generic path (fixed chunks, per-chunk buffers, reduction in
+    /// chunk order: bit-identical for any thread count). The arguments are already checked by `Evaluate`.
+    type internal IFastEvaluation =
+        /// Writes the site energies V_ℓ (eV) into `site` (N entries) and, when `forces` is not empty, the forces
+        /// -∂E/∂y (eV/Å) into `forces` (3N) and the virial -∂E/∂ε (eV) into `virial` (9). `species` holds the
+        /// species index of every atom; `nl` is a full list with cutoff >= the model's. When `mask` is not empty
+        /// (N entries; only with forces), the energy is the partial energy of the sites with mask[ℓ] = true: site
+        /// energies are 0 outside the selection, forces and virial are those of the partial energy.
+        abstract Evaluate:
+            settings: Settings *
+            species: int[] *
+            nl: NeighbourList *
+            mask: bool[] *
+            site: float[] *
+            forces: float[] *
+            virial: float[] ->
+                unit
 
     /// Species index of every atom (looked up once per distinct symbol); raises naming the unknown element.
     let private speciesOf (pot: ISitePotential) (config: Configuration) =
@@ -99,7 +129,7 @@ module Evaluate =
         m
 
     /// Runs body(chunk, lo, hi) over the fixed chunks of 0 .. n-1, in parallel when allowed; returns the chunk count.
-    let private forChunks (settings: Settings) (n: int) (body: int -> int -> int -> unit) =
+    let internal forChunks (settings: Settings) (n: int) (body: int -> int -> int -> unit) =
         let chunks = max 1 (min settings.Chunks n)
 
         let run (c: int) =
@@ -137,16 +167,18 @@ module Evaluate =
 
         c
 
-    /// Site energies V_ℓ (eV) of every atom (float path, no derivatives), with explicit settings.
-    /// `nl` must be a full list of `config` with cutoff >= the model's cutoff.
-    let siteEnergiesWith (settings: Settings) (pot: ISitePotential) (config: Configuration) (nl: NeighbourList) =
-        let z = check settings pot config nl
-        let n = config.Count
-        let e = Array.zeroCreate n
+    /// The generic float path of `siteEnergiesWith`: site energies of every atom into `e`.
+    let private siteEnergiesGeneric
+        (settings: Settings)
+        (pot: ISitePotential)
+        (z: int[])
+        (nl: NeighbourList)
+        (e: float[])
+        =
         let m = maxNeighbours nl
         let cutoff = pot.Cutoff
 
-        forChunks settings n (fun _ lo hi ->
+        forChunks settings e.Length (fun _ lo hi ->
             let rs = Array.zeroCreate (3 * m)
             let zs = Array.zeroCreate m
 
@@ -154,6 +186,17 @@ module Evaluate =
                 let c = gather nl z cutoff i rs zs [||]
                 e.[i] <- pot.SiteEnergy(z.[i], rs, zs, 0, c))
         |> ignore
+
+    /// Site energies V_ℓ (eV) of every atom (float path, no derivatives), with explicit settings.
+    /// `nl` must be a full list of `config` with cutoff >= the model's cutoff. Models with their own
+    /// whole-configuration evaluation (EAM) use it unless `settings.Generic` is set.
+    let siteEnergiesWith (settings: Settings) (pot: ISitePotential) (config: Configuration) (nl: NeighbourList) =
+        let z = check settings pot config nl
+        let e = Array.zeroCreate config.Count
+
+        match pot with
+        | :? IFastEvaluation as fast when not settings.Generic -> fast.Evaluate(settings, z, nl, [||], e, [||], [||])
+        | _ -> siteEnergiesGeneric settings pot z nl e
 
         e
 
@@ -177,16 +220,15 @@ module Evaluate =
     /// Total energy E = Σ_ℓ V_ℓ (eV), default settings.
     let energy (pot: ISitePotential) (config: Configuration) (nl: NeighbourList) = energyWith defaults pot config nl
 
-    /// Energy, site energies, forces and virial of the sites with mask[ℓ] = true (all sites when `mask` is empty).
-    let private gradientCore
+    /// The generic path of `gradientCore`: gather, `SiteGradient`, scatter into per-chunk buffers.
+    let private gradientGeneric
         (settings: Settings)
         (pot: ISitePotential)
-        (config: Configuration)
+        (z: int[])
         (nl: NeighbourList)
         (mask: bool[])
         =
-        let z = check settings pot config nl
-        let n = config.Count
+        let n = z.Length
         let all = mask.Length = 0
         let site = Array.zeroCreate n
         let m = maxNeighbours nl
@@ -283,6 +325,27 @@ module Evaluate =
             virial.[a] <- s
 
         Results.Create(total site, site, forces, virial)
+
+    /// Energy, site energies, forces and virial of the sites with mask[ℓ] = true (all sites when `mask` is empty);
+    /// the model's own whole-configuration evaluation unless `settings.Generic` is set.
+    let private gradientCore
+        (settings: Settings)
+        (pot: ISitePotential)
+        (config: Configuration)
+        (nl: NeighbourList)
+        (mask: bool[])
+        =
+        let z = check settings pot config nl
+
+        match pot with
+        | :? IFastEvaluation as fast when not settings.Generic ->
+            let n = config.Count
+            let site = Array.zeroCreate n
+            let forces = Array.zeroCreate (3 * n)
+            let virial = Array.zeroCreate 9
+            fast.Evaluate(settings, z, nl, mask, site, forces, virial)
+            Results.Create(total site, site, forces, virial)
+        | _ -> gradientGeneric settings pot z nl mask
 
     /// Energy, site energies, forces (-∂E/∂y) and virial (-∂E/∂ε) in one pass, with explicit settings.
     /// `nl` must be a full list of `config` with cutoff >= the model's cutoff; raises ArgumentException otherwise, or when
