@@ -172,303 +172,6 @@ module Neighbours =
 
         f
 
-    /// The previous cell-list builder, kept as the baseline of `bench/Qmmm.Bench/Bench.Neighbours.fs` and as a second
-    /// oracle: one search per atom over the neighbouring bins, each row collected as packed (j, shift) keys and sorted
-    /// with `Array.Sort`. Same entries and order as `reference`; returns the list and the number of candidates tested.
-    let internal buildSimple (chunks: int) (cutoff: float) (config: Configuration) : NeighbourList * int64 =
-        Validate.positive "cutoff" cutoff
-        Validate.finite "cutoff" cutoff
-        validate config
-        let n = config.Count
-        let x = config.Positions
-        let cell = config.Cell
-        let per = cell.Pbc
-        let a = Array.init 3 (Cell.vector cell)
-        let f = frame cell
-        let det = Vec3.dot f.[0] (Vec3.cross f.[1] f.[2])
-        // reciprocal rows b_i (f_i . b_j = delta_ij): fractional coordinate s_i = b_i . x
-        let b =
-            [| (1.0 / det) * Vec3.cross f.[1] f.[2]
-               (1.0 / det) * Vec3.cross f.[2] f.[0]
-               (1.0 / det) * Vec3.cross f.[0] f.[1] |]
-
-        let height = Array.init 3 (fun i -> 1.0 / Vec3.norm b.[i])
-        // per atom: bin coordinates and wrap integers (s = wrap + fractional part on periodic axes)
-        let bin = Array.zeroCreate (3 * n)
-        let wrap = Array.zeroCreate (3 * n)
-        let coord = Array.zeroCreate (3 * n)
-        let lo = Array.zeroCreate 3
-        let len = Array.create 3 1.0
-
-        for k in 0..2 do
-            let mutable mn = Double.PositiveInfinity
-            let mutable mx = Double.NegativeInfinity
-
-            for i in 0 .. n - 1 do
-                let s = Vec3.dot b.[k] (Vec3.get x i)
-
-                if per.[k] then
-                    let w = Math.Floor s
-                    wrap.[3 * i + k] <- int w
-                    coord.[3 * i + k] <- s - w
-                else
-                    coord.[3 * i + k] <- s
-                    mn <- min mn s
-                    mx <- max mx s
-
-            if not per.[k] && n > 0 then
-                lo.[k] <- mn
-                len.[k] <- mx - mn
-
-        // bins at least `cutoff` (plus a margin against rounding) wide perpendicular to each pair of frame vectors
-        let nb =
-            Array.init 3 (fun k ->
-                let cells = len.[k] * height.[k] / (cutoff * (1.0 + 1e-8))
-                int (max 1.0 (min 1e6 (Math.Floor cells))))
-
-        // keep the number of bins O(N) even for sparse, spread-out clusters
-        let limit = max 27L (2L * int64 n)
-
-        while int64 nb.[0] * int64 nb.[1] * int64 nb.[2] > limit do
-            let k =
-                if nb.[0] >= nb.[1] && nb.[0] >= nb.[2] then 0
-                elif nb.[1] >= nb.[2] then 1
-                else 2
-
-            nb.[k] <- (nb.[k] + 1) / 2
-
-        let width =
-            Array.init 3 (fun k -> if len.[k] > 0.0 then len.[k] / float nb.[k] else 1.0)
-        // bin offsets to visit: enough that (m - 1) bins separate atoms by less than the cutoff
-        let m =
-            Array.init 3 (fun k ->
-                if per.[k] then
-                    max 1 (int (Math.Ceiling(cutoff * (1.0 + 1e-9) / (width.[k] * height.[k]))))
-                else
-                    1)
-
-        for i in 0 .. n - 1 do
-            for k in 0..2 do
-                let c = int (Math.Floor((coord.[3 * i + k] - lo.[k]) / width.[k]))
-                bin.[3 * i + k] <- max 0 (min (nb.[k] - 1) c)
-
-        let nbins = nb.[0] * nb.[1] * nb.[2]
-        let binStart = Array.zeroCreate (nbins + 1)
-        let binOf = Array.zeroCreate n
-
-        for i in 0 .. n - 1 do
-            let id = (bin.[3 * i] * nb.[1] + bin.[3 * i + 1]) * nb.[2] + bin.[3 * i + 2]
-            binOf.[i] <- id
-            binStart.[id + 1] <- binStart.[id + 1] + 1
-
-        for id in 0 .. nbins - 1 do
-            binStart.[id + 1] <- binStart.[id + 1] + binStart.[id]
-
-        let binAtoms = Array.zeroCreate n
-        let fill = Array.copy binStart
-
-        for i in 0 .. n - 1 do
-            binAtoms.[fill.[binOf.[i]]] <- i
-            fill.[binOf.[i]] <- fill.[binOf.[i]] + 1
-
-        // atoms in bin order with their wrapped positions (y - wrap·A), for a cheap, cache-friendly pre-filter
-        let binX = Array.zeroCreate (3 * n)
-        let binWrap = Array.zeroCreate (3 * n)
-
-        for q in 0 .. n - 1 do
-            let j = binAtoms.[q]
-
-            let w =
-                float wrap.[3 * j] * a.[0]
-                + float wrap.[3 * j + 1] * a.[1]
-                + float wrap.[3 * j + 2] * a.[2]
-
-            Vec3.set binX q (Vec3.get x j - w)
-            binWrap.[3 * q] <- wrap.[3 * j]
-            binWrap.[3 * q + 1] <- wrap.[3 * j + 1]
-            binWrap.[3 * q + 2] <- wrap.[3 * j + 2]
-
-        // entries are encoded as one int64 key (j, s0, s1, s2) so each row sorts with a primitive sort
-        let off = Array.zeroCreate 3
-
-        for k in 0..2 do
-            if per.[k] && n > 0 then
-                let mutable wmin = Int32.MaxValue
-                let mutable wmax = Int32.MinValue
-
-                for i in 0 .. n - 1 do
-                    wmin <- min wmin wrap.[3 * i + k]
-                    wmax <- max wmax wrap.[3 * i + k]
-
-                off.[k] <- m.[k] + (wmax - wmin)
-
-        // bit fields: j in the high bits, then s0 + off0, s1 + off1, s2 + off2 (each non-negative)
-        let bits (v: int64) =
-            let mutable b = 1
-
-            while (1L <<< b) <= v do
-                b <- b + 1
-
-            b
-
-        let fb = Array.init 3 (fun k -> bits (2L * int64 off.[k]))
-        let jb = bits (int64 (max n 1))
-
-        if jb + fb.[0] + fb.[1] + fb.[2] > 63 then
-            invalidArg "config" "atoms lie too far outside the periodic cell to index their images; wrap them first"
-
-        let sh2b = 0
-        let sh1b = fb.[2]
-        let sh0b = fb.[2] + fb.[1]
-        let jbit = fb.[2] + fb.[1] + fb.[0]
-        let mask = Array.init 3 (fun k -> (1L <<< fb.[k]) - 1L)
-
-        let c2 = cutoff * cutoff
-        // the pre-filter distance differs from the exact one by rounding only; this margin keeps every candidate
-        let loose = (cutoff * (1.0 + 1e-9) + 1e-12) * (cutoff * (1.0 + 1e-9) + 1e-12)
-        let start = Array.zeroCreate (n + 1)
-
-        let floorDiv (c: int) (d: int) =
-            if c >= 0 then c / d else -((-c - 1) / d) - 1
-
-        // Searches atoms lo .. hi - 1: writes each row length into start.[i + 1] and returns the sorted keys of the
-        // rows (concatenated in atom order), their number and the number of candidates examined.
-        let search (lo: int) (hi: int) =
-            let mutable keys: int64[] = Array.zeroCreate (max 16 (24 * (hi - lo)))
-            let mutable count = 0
-            let mutable candidates = 0L
-
-            for i in lo .. hi - 1 do
-                let rowStart = count
-                let xi = Vec3.get x i
-                let wi0, wi1, wi2 = wrap.[3 * i], wrap.[3 * i + 1], wrap.[3 * i + 2]
-                let xwi = xi - (float wi0 * a.[0] + float wi1 * a.[1] + float wi2 * a.[2])
-
-                for d0 in -m.[0] .. m.[0] do
-                    let c0 = bin.[3 * i] + d0
-
-                    if per.[0] || (c0 >= 0 && c0 < nb.[0]) then
-                        let sh0 = if per.[0] then floorDiv c0 nb.[0] else 0
-                        let w0 = c0 - sh0 * nb.[0]
-
-                        for d1 in -m.[1] .. m.[1] do
-                            let c1 = bin.[3 * i + 1] + d1
-
-                            if per.[1] || (c1 >= 0 && c1 < nb.[1]) then
-                                let sh1 = if per.[1] then floorDiv c1 nb.[1] else 0
-                                let w1 = c1 - sh1 * nb.[1]
-
-                                for d2 in -m.[2] .. m.[2] do
-                                    let c2i = bin.[3 * i + 2] + d2
-
-                                    if per.[2] || (c2i >= 0 && c2i < nb.[2]) then
-                                        let sh2 = if per.[2] then floorDiv c2i nb.[2] else 0
-                                        let w2 = c2i - sh2 * nb.[2]
-                                        let id = (w0 * nb.[1] + w1) * nb.[2] + w2
-                                        // wrapped-frame vector = binX[q] + image - xw_i
-                                        let image = float sh0 * a.[0] + float sh1 * a.[1] + float sh2 * a.[2] - xwi
-                                        let q0 = binStart.[id]
-                                        let q1 = binStart.[id + 1]
-                                        candidates <- candidates + int64 (q1 - q0)
-
-                                        for q in q0 .. q1 - 1 do
-                                            let dx = binX.[3 * q] + image.X
-                                            let dy = binX.[3 * q + 1] + image.Y
-                                            let dz = binX.[3 * q + 2] + image.Z
-
-                                            if dx * dx + dy * dy + dz * dz < loose then
-                                                let j = binAtoms.[q]
-                                                // image shift relative to the given (unwrapped) positions
-                                                let s0 = sh0 - binWrap.[3 * q] + wi0
-                                                let s1 = sh1 - binWrap.[3 * q + 1] + wi1
-                                                let s2 = sh2 - binWrap.[3 * q + 2] + wi2
-
-                                                if not (i = j && s0 = 0 && s1 = 0 && s2 = 0) then
-                                                    // same arithmetic as `reference`: both lists hold identical floats
-                                                    let shift = float s0 * a.[0] + float s1 * a.[1] + float s2 * a.[2]
-                                                    let v = Vec3.get x j + shift - xi
-
-                                                    if Vec3.dot v v < c2 then
-                                                        if count = keys.Length then
-                                                            let grown = Array.zeroCreate (2 * keys.Length)
-                                                            Array.blit keys 0 grown 0 count
-                                                            keys <- grown
-
-                                                        keys.[count] <-
-                                                            (int64 j <<< jbit)
-                                                            ||| (int64 (s0 + off.[0]) <<< sh0b)
-                                                            ||| (int64 (s1 + off.[1]) <<< sh1b)
-                                                            ||| (int64 (s2 + off.[2]) <<< sh2b)
-
-                                                        count <- count + 1
-
-                start.[i + 1] <- count - rowStart
-                Array.Sort(keys, rowStart, count - rowStart)
-
-            struct (keys, count, candidates)
-
-        // contiguous chunks of atoms searched in parallel; the result does not depend on the number of threads
-        let chunks =
-            if chunks > 0 then min chunks (max n 1)
-            elif n < 4096 then 1
-            else min 256 (4 * Environment.ProcessorCount)
-
-        let bounds =
-            Array.init (chunks + 1) (fun c -> int (int64 n * int64 c / int64 chunks))
-
-        let parts = Array.zeroCreate chunks
-
-        if chunks = 1 then
-            parts.[0] <- search 0 n
-        else
-            Threading.Tasks.Parallel.For(0, chunks, (fun c -> parts.[c] <- search bounds.[c] bounds.[c + 1]))
-            |> ignore
-
-        for i in 0 .. n - 1 do
-            start.[i + 1] <- start.[i + 1] + start.[i]
-
-        let total = start.[n]
-        let index = Array.zeroCreate total
-        let vectors = Array.zeroCreate (3 * total)
-        let dist = Array.zeroCreate total
-        let mutable candidates = 0L
-
-        for c in 0 .. chunks - 1 do
-            let struct (_, _, k) = parts.[c]
-            candidates <- candidates + k
-
-        let decode (c: int) =
-            let struct (keys, _, _) = parts.[c]
-            let first = start.[bounds.[c]]
-
-            for i in bounds.[c] .. bounds.[c + 1] - 1 do
-                let xi = Vec3.get x i
-
-                for e in start.[i] .. start.[i + 1] - 1 do
-                    let key = keys.[e - first]
-                    let s2 = int ((key >>> sh2b) &&& mask.[2]) - off.[2]
-                    let s1 = int ((key >>> sh1b) &&& mask.[1]) - off.[1]
-                    let s0 = int ((key >>> sh0b) &&& mask.[0]) - off.[0]
-                    let j = int (key >>> jbit)
-                    let shift = float s0 * a.[0] + float s1 * a.[1] + float s2 * a.[2]
-                    let v = Vec3.get x j + shift - xi
-                    index.[e] <- j
-                    Vec3.set vectors e v
-                    dist.[e] <- Vec3.norm v
-
-        if chunks = 1 then
-            decode 0
-        else
-            Threading.Tasks.Parallel.For(0, chunks, decode) |> ignore
-
-        { Cutoff = cutoff
-          Start = start
-          Index = index
-          Vectors = vectors
-          Distances = dist },
-        candidates
-
-
     /// Atoms sorted into cell-list bins (internal; made by `binAtoms`, shared by `build` and `closestPair`). Bin
     /// coordinates run over 0 .. Nb[k]-1 per axis; slots q = 0 .. N-1 hold the atoms bin after bin, in ascending atom
     /// index within a bin. The per-axis tables are indexed by u = c + M[k] for an unwrapped bin coordinate c in
@@ -694,6 +397,8 @@ module Neighbours =
             mutable Key2: int64[]
             /// Radix-sort histogram (256 buckets).
             Hist: int[]
+            /// Entries of the current row within the cutoff (scratch of `scanRow`).
+            mutable Sel: int[]
             /// Second set of arrays, swapped in by the sort.
             mutable J2: int[]
             /// Second set of arrays, swapped in by the sort.
@@ -722,6 +427,7 @@ module Neighbours =
           Key = Array.zeroCreate c
           Key2 = Array.zeroCreate c
           Hist = Array.zeroCreate 256
+          Sel = Array.zeroCreate c
           J2 = Array.zeroCreate c
           T2 = Array.zeroCreate (3 * c)
           Ex2 = Array.zeroCreate c
@@ -772,6 +478,7 @@ module Neighbours =
             hood.Ez <- fresh.Ez
             hood.Key <- fresh.Key
             hood.Key2 <- fresh.Key2
+            hood.Sel <- fresh.Sel
             hood.J2 <- fresh.J2
             hood.T2 <- fresh.T2
             hood.Ex2 <- fresh.Ex2
@@ -970,31 +677,50 @@ module Neighbours =
                 // i itself (t = 0, vector 0) is in its own neighbourhood and was counted
                 k <- at + found - 1
             else
+                // branch-free compaction of the entries within the cutoff into Sel, then one predictable pass
+                let sel = hood.Sel
+                let mutable found = 0
+
                 while e < count do
                     let vx = Vector256.LoadUnsafe(&ex.[e]) - xv
                     let vy = Vector256.LoadUnsafe(&ey.[e]) - yv
                     let vz = Vector256.LoadUnsafe(&ez.[e]) - zv
                     let d2 = vx * vx + vy * vy + vz * vz
-
-                    let mutable mask =
-                        Vector256.ExtractMostSignificantBits(Vector256.LessThan(d2, c2v))
-
-                    while mask <> 0u do
-                        let f = e + System.Numerics.BitOperations.TrailingZeroCount mask
-                        mask <- mask &&& (mask - 1u)
-
-                        if js.[f] <> i || ts.[3 * f] <> 0 || ts.[3 * f + 1] <> 0 || ts.[3 * f + 2] <> 0 then
-                            let vx = ex.[f] - xix
-                            let vy = ey.[f] - xiy
-                            let vz = ez.[f] - xiz
-                            index.[k] <- js.[f]
-                            vectors.[3 * k] <- vx
-                            vectors.[3 * k + 1] <- vy
-                            vectors.[3 * k + 2] <- vz
-                            dist.[k] <- Math.Sqrt(vx * vx + vy * vy + vz * vz)
-                            k <- k + 1
-
+                    let mask = Vector256.ExtractMostSignificantBits(Vector256.LessThan(d2, c2v))
+                    sel.[found] <- e
+                    found <- found + int (mask &&& 1u)
+                    sel.[found] <- e + 1
+                    found <- found + int ((mask >>> 1) &&& 1u)
+                    sel.[found] <- e + 2
+                    found <- found + int ((mask >>> 2) &&& 1u)
+                    sel.[found] <- e + 3
+                    found <- found + int (mask >>> 3)
                     e <- e + lanes
+
+                for s in 0 .. found - 1 do
+                    let f = sel.[s]
+
+                    if js.[f] <> i || ts.[3 * f] <> 0 || ts.[3 * f + 1] <> 0 || ts.[3 * f + 2] <> 0 then
+                        let vx = ex.[f] - xix
+                        let vy = ey.[f] - xiy
+                        let vz = ez.[f] - xiz
+                        index.[k] <- js.[f]
+                        vectors.[3 * k] <- vx
+                        vectors.[3 * k + 1] <- vy
+                        vectors.[3 * k + 2] <- vz
+                        dist.[k] <- vx * vx + vy * vy + vz * vz
+                        k <- k + 1
+
+                // distances: square roots of the squares stored above, four at a time
+                let mutable r = at
+
+                while r + lanes <= k do
+                    Vector256.StoreUnsafe(Vector256.Sqrt(Vector256.LoadUnsafe(&dist.[r])), &dist.[r])
+                    r <- r + lanes
+
+                while r < k do
+                    dist.[r] <- Math.Sqrt dist.[r]
+                    r <- r + 1
         else
             // an atom outside the cell: shifts t + wrap_i, images recomputed as in `reference`
             let a0, a1, a2 = bins.A.[0], bins.A.[1], bins.A.[2]
@@ -1193,91 +919,46 @@ module Neighbours =
     let build (cutoff: float) (config: Configuration) : NeighbourList =
         buildWith Environment.ProcessorCount cutoff config
 
-    /// Closest pair within `cutoff` among the atoms of bins binLo .. binHi-1 and their neighbours: struct (d², i, j)
-    /// with i ≤ j, the smallest in (d², i, j) order, or (+∞, -1, -1). d² is computed exactly as in `reference`.
-    let internal closestIn (bins: Bins) (cutoff: float) (binLo: int) (binHi: int) : struct (float * int * int) =
+    /// Closest pair within `cutoff` among the atoms i of bins binLo .. binHi-1 and their neighbours j ≥ i: struct
+    /// (d², i, j), the smallest in (d², i, j) order, or (+∞, -1, -1). d² is computed exactly as in `reference`.
+    let internal closestIn (bins: Bins) (x: float[]) (cutoff: float) (binLo: int) (binHi: int) =
         let c2 = cutoff * cutoff
-        let loose = looseSquare cutoff
-        let nb1, nb2 = bins.Nb.[1], bins.Nb.[2]
-        let m0, m1, m2 = bins.M.[0], bins.M.[1], bins.M.[2]
-        let wr0, wr1, wr2 = bins.Wrapped.[0], bins.Wrapped.[1], bins.Wrapped.[2]
-        let sh0, sh1, sh2 = bins.Shift.[0], bins.Shift.[1], bins.Shift.[2]
-        let im0, im1, im2 = bins.Image.[0], bins.Image.[1], bins.Image.[2]
+        let hood = newHood 1024
         let a0, a1, a2 = bins.A.[0], bins.A.[1], bins.A.[2]
-        let start = bins.Start
-        let atoms = bins.Atoms
-        let xw = bins.Xw
-        let xs = bins.X
-        let wrap = bins.Wrap
         let mutable best = Double.PositiveInfinity
         let mutable bi = -1
         let mutable bj = -1
 
         for bin in binLo .. binHi - 1 do
-            let p0 = start.[bin]
-            let p1 = start.[bin + 1]
+            if bins.Start.[bin + 1] > bins.Start.[bin] then
+                let count = gather bins bin hood
 
-            if p1 > p0 then
-                let b0 = bin / (nb1 * nb2)
-                let b1 = (bin / nb2) % nb1
-                let b2 = bin % nb2
+                for p in bins.Start.[bin] .. bins.Start.[bin + 1] - 1 do
+                    let i = bins.Atoms.[p]
+                    let xi = Vec3.get bins.X p
+                    let wi0 = bins.Wrap.[3 * p]
+                    let wi1 = bins.Wrap.[3 * p + 1]
+                    let wi2 = bins.Wrap.[3 * p + 2]
 
-                for u0 in b0 .. b0 + 2 * m0 do
-                    let w0 = wr0.[u0]
+                    for e in 0 .. count - 1 do
+                        let j = hood.J.[e]
+                        let t0 = hood.T.[3 * e] + wi0
+                        let t1 = hood.T.[3 * e + 1] + wi1
+                        let t2 = hood.T.[3 * e + 2] + wi2
 
-                    if w0 >= 0 then
-                        for u1 in b1 .. b1 + 2 * m1 do
-                            let w1 = wr1.[u1]
+                        if j >= i && (j <> i || t0 <> 0 || t1 <> 0 || t2 <> 0) then
+                            let v =
+                                if wi0 = 0 && wi1 = 0 && wi2 = 0 then
+                                    Vec3(hood.Ex.[e], hood.Ey.[e], hood.Ez.[e]) - xi
+                                else
+                                    Vec3.get x j + shiftVector a0 a1 a2 t0 t1 t2 - xi
 
-                            if w1 >= 0 then
-                                for u2 in b2 .. b2 + 2 * m2 do
-                                    let w2 = wr2.[u2]
-                                    let id = (w0 * nb1 + w1) * nb2 + w2
+                            let d2 = Vec3.dot v v
 
-                                    if w2 >= 0 && start.[id + 1] > start.[id] then
-                                        let img = im0.[u0] + im1.[u1] + im2.[u2]
-                                        let s0 = sh0.[u0]
-                                        let s1 = sh1.[u1]
-                                        let s2 = sh2.[u2]
-                                        let self = id = bin && s0 = 0 && s1 = 0 && s2 = 0
-
-                                        for p in p0 .. p1 - 1 do
-                                            let i = atoms.[p]
-                                            let tx = img.X - xw.[3 * p]
-                                            let ty = img.Y - xw.[3 * p + 1]
-                                            let tz = img.Z - xw.[3 * p + 2]
-
-                                            for q in start.[id] .. start.[id + 1] - 1 do
-                                                let dx = xw.[3 * q] + tx
-                                                let dy = xw.[3 * q + 1] + ty
-                                                let dz = xw.[3 * q + 2] + tz
-                                                let j = atoms.[q]
-
-                                                if
-                                                    dx * dx + dy * dy + dz * dz < loose
-                                                    && j >= i
-                                                    && not (self && q = p)
-                                                then
-                                                    let v =
-                                                        Vec3.get xs q
-                                                        + shiftVector
-                                                            a0
-                                                            a1
-                                                            a2
-                                                            (s0 + wrap.[3 * p] - wrap.[3 * q])
-                                                            (s1 + wrap.[3 * p + 1] - wrap.[3 * q + 1])
-                                                            (s2 + wrap.[3 * p + 2] - wrap.[3 * q + 2])
-                                                        - Vec3.get xs p
-
-                                                    let d2 = Vec3.dot v v
-
-                                                    if
-                                                        d2 < c2
-                                                        && (d2 < best || (d2 = best && (i < bi || (i = bi && j < bj))))
-                                                    then
-                                                        best <- d2
-                                                        bi <- i
-                                                        bj <- j
+                            if d2 < c2 && (d2 < best || (d2 = best && (i < bi || (i = bi && j < bj)))) then
+                                best <- d2
+                                bi <- i
+                                bj <- j
 
         struct (best, bi, bj)
 
@@ -1327,7 +1008,7 @@ module Neighbours =
                 let bins = binAtoms cutoff 1 config
                 let ranges = binRanges bins parts
                 let partial = Array.zeroCreate parts
-                forParts parts parts (fun p -> partial.[p] <- closestIn bins cutoff ranges.[p] ranges.[p + 1])
+                forParts parts parts (fun p -> partial.[p] <- closestIn bins x cutoff ranges.[p] ranges.[p + 1])
                 let mutable best = Double.PositiveInfinity
                 let mutable bi = -1
                 let mutable bj = -1
