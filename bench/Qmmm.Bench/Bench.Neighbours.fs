@@ -337,8 +337,35 @@ let private closestPairSimple (config: Configuration) =
 
     best
 
+/// Wall and process CPU time (s) of one call.
+let private timed (f: unit -> unit) =
+    let proc = Diagnostics.Process.GetCurrentProcess()
+    let cpu0 = proc.TotalProcessorTime
+    let sw = Diagnostics.Stopwatch.StartNew()
+    f ()
+    let wall = sw.Elapsed.TotalSeconds
+    proc.Refresh()
+    struct (wall, (proc.TotalProcessorTime - cpu0).TotalSeconds)
+
+/// Medians of wall and CPU times of `reps` runs of f and g, interleaved (f, g, f, g, ...) after one warm-up each, so
+/// that a changing machine load affects both alike.
+let private interleaved (reps: int) (f: unit -> unit) (g: unit -> unit) =
+    f ()
+    g ()
+    let runs = Array.init reps (fun _ -> struct (timed f, timed g))
+
+    let med (sel: struct (struct (float * float) * struct (float * float)) -> float) =
+        let xs = runs |> Array.map sel |> Array.sort
+        xs.[reps / 2]
+
+    med (fun (struct (struct (w, _), _)) -> w),
+    med (fun (struct (struct (_, c), _)) -> c),
+    med (fun (struct (_, struct (w, _))) -> w),
+    med (fun (struct (_, struct (_, c))) -> c)
+
 /// `neighbours [cells=20,40] [reps=3]`: perturbed bcc W cells of 2 cells^3 atoms (16,000 and 128,000 by default),
-/// cutoffs 5.5 Å and 7.8925 Å (the W_zhou setfl cutoff).
+/// cutoffs 5.5 Å and 7.8925 Å (the W_zhou setfl cutoff). Single-thread runs report wall and process CPU time (the CPU
+/// time is the robust figure on a shared machine); ratios are against the previous builder in the same run.
 let run (args: string[]) =
     let sizes =
         if args.Length > 0 then
@@ -359,61 +386,43 @@ let run (args: string[]) =
         printfn "bcc W a = 3.165 Å, %d^3 cells, %d atoms, random displacements ±0.05 Å" cells n
 
         for cutoff in [ 5.5; 7.8925 ] do
-            let mutable nl = Neighbours.buildWith 1 cutoff config
-            let tNew = median reps (fun () -> nl <- Neighbours.buildWith 1 cutoff config)
-            let tOld = median reps (fun () -> buildSimple 1 cutoff config |> ignore)
-            let tAll = median reps (fun () -> Neighbours.buildWith threads cutoff config |> ignore)
-            let tag = sprintf "%d atoms, cutoff %g Å (%.1f neighbours/atom)" n cutoff (float nl.Pairs / float n)
-            report (sprintf "build, 1 thread, %s" tag) (float n / tNew) "atoms/s"
-            report (sprintf "  time") tNew "s"
-            report (sprintf "previous builder, 1 thread") (float n / tOld) "atoms/s"
-            report (sprintf "  ratio build / previous, 1 thread") (tOld / tNew) ""
-            report (sprintf "build, %d threads" threads) (float n / tAll) "atoms/s"
+            let pairs = (Neighbours.buildWith 1 cutoff config).Pairs
 
-        let tClosest = median reps (fun () -> Neighbours.closestPair config |> ignore)
-        let tClosestOld = median reps (fun () -> closestPairSimple config |> ignore)
+            let wNew, cNew, wOld, cOld =
+                interleaved reps (fun () -> Neighbours.buildWith 1 cutoff config |> ignore) (fun () ->
+                    buildSimple 1 cutoff config |> ignore)
+
+            let wAll =
+                median reps (fun () -> Neighbours.buildWith threads cutoff config |> ignore)
+
+            printfn "  cutoff %g Å, %.1f neighbours per atom" cutoff (float pairs / float n)
+            report "  build, 1 thread (wall)" (float n / wNew) "atoms/s"
+            report "  build, 1 thread (CPU)" (float n / cNew) "atoms/s"
+            report "  previous builder, 1 thread (wall)" (float n / wOld) "atoms/s"
+            report "  previous builder, 1 thread (CPU)" (float n / cOld) "atoms/s"
+            report "  speed-up over previous, 1 thread (wall)" (wOld / wNew) "x"
+            report "  speed-up over previous, 1 thread (CPU)" (cOld / cNew) "x"
+            report "  build time, 1 thread (wall / CPU)" wNew (sprintf "s / %.3f s" cNew)
+            report (sprintf "  build, %d threads (wall)" threads) (float n / wAll) "atoms/s"
+
+        let wClosest, cClosest, wClosestOld, cClosestOld =
+            interleaved reps (fun () -> Neighbours.closestPair config |> ignore) (fun () ->
+                closestPairSimple config |> ignore)
+
         let struct (i, j, d) = Neighbours.closestPair config
         let struct (i0, j0, d0) = closestPairSimple config
 
         if (i, j, d) <> (i0, j0, d0) then
             eprintfn "closest pair mismatch: (%d, %d, %.17g) vs previous (%d, %d, %.17g)" i j d i0 j0 d0
 
-        report (sprintf "closestPair, %d atoms (%.4f Å)" n d) (float n / tClosest) "atoms/s"
-        report "  previous closest-pair search" (float n / tClosestOld) "atoms/s"
-        report "  ratio closestPair / previous" (tClosestOld / tClosest) ""
+        printfn "  closest pair (%d, %d) at %.4f Å" i j d
+        report "  closestPair (wall)" (float n / wClosest) "atoms/s"
+        report "  closestPair (CPU)" (float n / cClosest) "atoms/s"
+        report "  previous closest-pair search (CPU)" (float n / cClosestOld) "atoms/s"
+
+        report
+            "  speed-up over previous (wall / CPU)"
+            (wClosestOld / wClosest)
+            (sprintf "x / %.2f x" (cClosestOld / cClosest))
 
     printfn "load average after: %s" (loadAverage ())
-
-let profile (args: string[]) =
-    let cells = if args.Length > 0 then int args.[0] else 40
-    let cutoff = if args.Length > 1 then float args.[1] else 7.8925
-    let config =
-        Domains.periodic (Lattice.bcc "W" 3.165) cells cells cells
-        |> Domains.perturb 12345 0.05
-    let n = config.Count
-    let x = config.Positions
-    let cpu (name: string) (f: unit -> unit) =
-        let ts =
-            Array.init 5 (fun _ ->
-                let p = Diagnostics.Process.GetCurrentProcess()
-                let t0 = p.TotalProcessorTime
-                f ()
-                p.Refresh()
-                (p.TotalProcessorTime - t0).TotalSeconds)
-        printfn "%-30s cpu min %8.3f s  median %8.3f s" name (Array.min ts) (Array.sort ts).[2]
-    let bins = Neighbours.binAtoms cutoff 1 config
-    let counts = Array.zeroCreate n
-    let nbins = bins.Start.Length - 1
-    cpu "bins" (fun () -> Neighbours.binAtoms cutoff 1 config |> ignore)
-    cpu "count" (fun () -> Neighbours.countRows bins x cutoff 0 nbins counts |> ignore)
-    let hood = Neighbours.newHood 1024
-    cpu "gather" (fun () -> for b in 0 .. nbins - 1 do Neighbours.gather bins b hood |> ignore)
-    cpu "gather+sort" (fun () -> for b in 0 .. nbins - 1 do (Neighbours.gather bins b hood |> ignore; Neighbours.sortHood hood))
-    let start = Array.zeroCreate (n + 1)
-    for i in 0 .. n - 1 do
-        start.[i + 1] <- start.[i] + counts.[i]
-    let total = start.[n]
-    let index, vectors, dist = Array.zeroCreate<int> total, Array.zeroCreate<float> (3 * total), Array.zeroCreate<float> total
-    cpu "fill (touched memory)" (fun () -> Neighbours.fillRows bins x cutoff 0 nbins start index vectors dist |> ignore)
-    cpu "buildWith 1" (fun () -> Neighbours.buildWith 1 cutoff config |> ignore)
-    cpu "buildSimple 1" (fun () -> buildSimple 1 cutoff config |> ignore)

@@ -11,7 +11,6 @@ let main argv =
     | "eam" -> Eam.run rest
     | "derivatives" -> Derivatives.run rest
     | "neighbours" -> Neighbours.run rest
-    | "nprofile" -> Neighbours.profile rest
     | "all" ->
         LinearAlgebra.run rest
         Eam.run rest

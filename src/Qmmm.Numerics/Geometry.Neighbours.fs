@@ -299,7 +299,9 @@ module Neighbours =
         // nothing beyond its nb bins
         let m =
             Array.init 3 (fun k ->
-                let reach = max 1 (int (Math.Ceiling(cutoff * (1.0 + 1e-9) / (width.[k] * height.[k]))))
+                let reach =
+                    max 1 (int (Math.Ceiling(cutoff * (1.0 + 1e-9) / (width.[k] * height.[k]))))
+
                 if per.[k] then reach else min reach (nb.[k] - 1))
 
         let nbins = nb.[0] * nb.[1] * nb.[2]
@@ -355,8 +357,7 @@ module Neighbours =
                     else -1))
 
         let shift =
-            Array.init 3 (fun k ->
-                Array.init (size k) (fun u -> if per.[k] then floorDiv (u - m.[k]) nb.[k] else 0))
+            Array.init 3 (fun k -> Array.init (size k) (fun u -> if per.[k] then floorDiv (u - m.[k]) nb.[k] else 0))
 
         { A = a
           Nb = nb
@@ -811,7 +812,10 @@ module Neighbours =
                 for p in p0 .. p1 - 1 do
                     let i = bins.Atoms.[p]
 
-                    if scanRow bins x c2 hood p true start.[i] index vectors dist <> start.[i + 1] - start.[i] then
+                    if
+                        scanRow bins x c2 hood p true start.[i] index vectors dist
+                        <> start.[i + 1] - start.[i]
+                    then
                         ok <- false
 
         ok
@@ -855,7 +859,12 @@ module Neighbours =
     /// `threads` threads; the result does not depend on either. Pass 1 counts the entries of every row, pass 2 writes
     /// every row in place. Returns the list and the number of candidate pairs tested in pass 1 (the work, linear in N
     /// for a bounded density).
-    let internal buildParts (parts: int) (threads: int) (cutoff: float) (config: Configuration) : NeighbourList * int64 =
+    let internal buildParts
+        (parts: int)
+        (threads: int)
+        (cutoff: float)
+        (config: Configuration)
+        : NeighbourList * int64 =
         Validate.positive "cutoff" cutoff
         Validate.finite "cutoff" cutoff
         validate config
@@ -873,9 +882,10 @@ module Neighbours =
             start.[i + 1] <- start.[i] + counts.[i]
 
         let total = start.[n]
-        let index = Array.zeroCreate total
-        let vectors = Array.zeroCreate (3 * total)
-        let dist = Array.zeroCreate total
+        // every entry is written by pass 2 (checked below), so the arrays need not be zeroed first
+        let index = GC.AllocateUninitializedArray<int> total
+        let vectors = GC.AllocateUninitializedArray<float>(3 * total)
+        let dist = GC.AllocateUninitializedArray<float> total
         let ok = Array.zeroCreate parts
 
         forParts parts threads (fun p ->
