@@ -837,6 +837,14 @@ module Neighbours =
             )
             |> ignore
 
+    /// Number of parts for N atoms on `threads` threads: 1 below 4096 atoms (or on one thread), else 4 per thread, so
+    /// that a thread slowed down (by a loaded machine) holds up less of the work.
+    let private partsFor (n: int) (threads: int) =
+        if n < 4096 || threads = 1 then
+            1
+        else
+            min (4 * threads) (n / 1024)
+
     /// Bin ranges with about N / parts atoms each: part p covers bins result[p] .. result[p+1]-1.
     let private binRanges (bins: Bins) (parts: int) =
         let n = bins.Slot.Length
@@ -907,7 +915,7 @@ module Neighbours =
             buildParts chunks chunks cutoff config
         else
             let threads = Environment.ProcessorCount
-            buildParts (if config.Count < 4096 then 1 else threads) threads cutoff config
+            buildParts (partsFor config.Count threads) threads cutoff config
 
     /// The full neighbour list of `config` within `cutoff` (Å) by cell lists, in O(N) time for a bounded density,
     /// on up to `threads` threads (>= 1); the result does not depend on the number of threads. Atoms are binned by
@@ -915,14 +923,16 @@ module Neighbours =
     /// on open axes; a cluster uses the bounding box of its positions in Cartesian axes), with bins at least `cutoff`
     /// wide; periodic axes are wrapped (atoms outside the cell are binned at their wrapped position but keep their true
     /// vectors), open axes are not. When the cutoff exceeds the cell height along a periodic axis, several images are
-    /// visited. A first pass counts the entries of every row, a second fills the rows in place, scanning atoms j in
-    /// ascending order so that rows come out sorted by (j, s1, s2, s3), with s the integer image shift of the entry
-    /// relative to the given positions (vector = y_j + s·A − y_i): the same entries, bit for bit, in the same order as
-    /// `reference`. Raises `ArgumentException` for threads < 1, a non-positive cutoff, a NaN/∞ position (naming the
-    /// atom) or degenerate periodic cell vectors.
+    /// visited. A first pass counts the entries of every row; a second writes every row in place: the atoms of one
+    /// bin share its neighbourhood (the atoms of the surrounding bins with their images), sorted once by (j, image
+    /// shift), which each of them scans with 4-wide SIMD distance tests. Rows are thus sorted by (j, s1, s2, s3), with
+    /// s the integer image shift of the entry relative to the given positions (vector = y_j + s·A − y_i): the same
+    /// entries, bit for bit, in the same order as `reference`. Raises `ArgumentException` for threads < 1, a
+    /// non-positive cutoff, a NaN/∞ position (naming the atom), an atom more than 10^9 periods outside the cell, or
+    /// degenerate periodic cell vectors.
     let buildWith (threads: int) (cutoff: float) (config: Configuration) : NeighbourList =
         Validate.intInRange "threads" 1 Int32.MaxValue threads
-        fst (buildParts (if config.Count < 4096 then 1 else threads) threads cutoff config)
+        fst (buildParts (partsFor config.Count threads) threads cutoff config)
 
     /// `buildWith` on all cores (`Environment.ProcessorCount` threads): the full neighbour list of `config` within
     /// `cutoff` (Å), rows sorted by (j, image shift) exactly as `reference`.
@@ -1009,7 +1019,7 @@ module Neighbours =
                     diag2 <- diag2 + Vec3.dot ak ak
 
             let bound = 2.0 * Math.Sqrt diag2 + 1.0
-            let parts = if n < 4096 then 1 else Environment.ProcessorCount
+            let parts = partsFor n Environment.ProcessorCount
             let mutable cutoff = max 1e-3 (Math.Cbrt(vol / float n))
             let mutable result = struct (-1, -1, Double.PositiveInfinity)
             let mutable found = false
@@ -1018,7 +1028,10 @@ module Neighbours =
                 let bins = binAtoms cutoff 1 config
                 let ranges = binRanges bins parts
                 let partial = Array.zeroCreate parts
-                forParts parts parts (fun p -> partial.[p] <- closestIn bins x cutoff ranges.[p] ranges.[p + 1])
+
+                forParts parts Environment.ProcessorCount (fun p ->
+                    partial.[p] <- closestIn bins x cutoff ranges.[p] ranges.[p + 1])
+
                 let mutable best = Double.PositiveInfinity
                 let mutable bi = -1
                 let mutable bj = -1
