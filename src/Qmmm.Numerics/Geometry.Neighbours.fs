@@ -185,16 +185,10 @@ module Neighbours =
             Nb: int[]
             /// Bin offsets -M[k] .. M[k] visited per axis.
             M: int[]
-            /// Bin coordinates of every atom (3 per atom).
-            BinOf: int[]
-            /// Slot of every atom.
-            Slot: int[]
             /// First slot of every bin, length (number of bins) + 1.
             Start: int[]
             /// Atom in every slot.
             Atoms: int[]
-            /// Positions wrapped into the cell along periodic axes (y - wrap·A), 3 per slot.
-            Xw: float[]
             /// Given positions, 3 per slot.
             X: float[]
             /// Integer wraps along periodic axes (0 on open axes), 3 per slot.
@@ -203,17 +197,7 @@ module Neighbours =
             Wrapped: int[][]
             /// Per axis and u: the image shift floor(c / Nb[k]) (0 on open axes).
             Shift: int[][]
-            /// Per axis and u: float Shift * a_k.
-            Image: Vec3[][]
-            /// Per axis and u: float (-Shift) * a_k.
-            NegImage: Vec3[][]
         }
-
-    /// Squared pre-filter radius: the wrapped-frame distance differs from the exact one by rounding only, and this
-    /// margin keeps every pair within `cutoff`.
-    let inline private looseSquare (cutoff: float) =
-        let r = cutoff * (1.0 + 1e-9) + 1e-12
-        r * r
 
     /// The image vector s0 a1 + s1 a2 + s2 a3, with exactly the floating-point operations of `reference`.
     let inline private shiftVector (a0: Vec3) (a1: Vec3) (a2: Vec3) (s0: int) (s1: int) (s2: int) =
@@ -305,16 +289,16 @@ module Neighbours =
                 if per.[k] then reach else min reach (nb.[k] - 1))
 
         let nbins = nb.[0] * nb.[1] * nb.[2]
-        let binOf = Array.zeroCreate (3 * n)
+        let binOf = Array.zeroCreate 3
         let ids = Array.zeroCreate n
         let start = Array.zeroCreate (nbins + 1)
 
         for i in 0 .. n - 1 do
             for k in 0..2 do
                 let c = int (Math.Floor((coord.[3 * i + k] - lo.[k]) / width.[k]))
-                binOf.[3 * i + k] <- max 0 (min (nb.[k] - 1) c)
+                binOf.[k] <- max 0 (min (nb.[k] - 1) c)
 
-            let id = (binOf.[3 * i] * nb.[1] + binOf.[3 * i + 1]) * nb.[2] + binOf.[3 * i + 2]
+            let id = (binOf.[0] * nb.[1] + binOf.[1]) * nb.[2] + binOf.[2]
             ids.[i] <- id
             start.[id + 1] <- start.[id + 1] + 1
 
@@ -322,25 +306,20 @@ module Neighbours =
             start.[id + 1] <- start.[id + 1] + start.[id]
 
         let atoms = Array.zeroCreate n
-        let slot = Array.zeroCreate n
         let next = Array.copy start
 
         for i in 0 .. n - 1 do
             let q = next.[ids.[i]]
             atoms.[q] <- i
-            slot.[i] <- q
             next.[ids.[i]] <- q + 1
 
-        let xw = Array.zeroCreate (3 * n)
         let xs = Array.zeroCreate (3 * n)
         let wraps = Array.zeroCreate (3 * n)
 
         for q in 0 .. n - 1 do
             let j = atoms.[q]
             let w0, w1, w2 = wrapOf.[3 * j], wrapOf.[3 * j + 1], wrapOf.[3 * j + 2]
-            let xj = Vec3.get x j
-            Vec3.set xw q (xj - (float w0 * a.[0] + float w1 * a.[1] + float w2 * a.[2]))
-            Vec3.set xs q xj
+            Vec3.set xs q (Vec3.get x j)
             wraps.[3 * q] <- w0
             wraps.[3 * q + 1] <- w1
             wraps.[3 * q + 2] <- w2
@@ -362,17 +341,12 @@ module Neighbours =
         { A = a
           Nb = nb
           M = m
-          BinOf = binOf
-          Slot = slot
           Start = start
           Atoms = atoms
-          Xw = xw
           X = xs
           Wrap = wraps
           Wrapped = wrapped
-          Shift = shift
-          Image = Array.init 3 (fun k -> shift.[k] |> Array.map (fun s -> float s * a.[k]))
-          NegImage = Array.init 3 (fun k -> shift.[k] |> Array.map (fun s -> float (-s) * a.[k])) }
+          Shift = shift }
 
     /// Scratch of one part of the search (internal): the neighbourhood of one bin, i.e. every atom of the neighbouring
     /// bins with the image shift of its visit, as seen by an atom of the bin whose wrap is 0. The image arrays are
@@ -820,7 +794,8 @@ module Neighbours =
 
         ok
 
-    /// Bin width as a fraction of the cutoff is 1 / `subdivide`.
+    /// Bin width as a fraction of the cutoff is 1 / `subdivide` (1 measured fastest: a bin's sorted neighbourhood is
+    /// then shared by the most atoms).
     let private subdivide = 1
 
     /// Runs body(p) for p = 0 .. parts-1, on up to `threads` threads.
@@ -847,7 +822,7 @@ module Neighbours =
 
     /// Bin ranges with about N / parts atoms each: part p covers bins result[p] .. result[p+1]-1.
     let private binRanges (bins: Bins) (parts: int) =
-        let n = bins.Slot.Length
+        let n = bins.Atoms.Length
         let nbins = bins.Start.Length - 1
         let r = Array.zeroCreate (parts + 1)
         let mutable id = 0
