@@ -1,4 +1,4 @@
-/// `dotnet run --project bench/Qmmm.Bench -c Release -- [lapack|eam|derivatives|all] [options]`
+/// `dotnet run --project bench/Qmmm.Bench -c Release -- [lapack|eam|derivatives|neighbours|all] [options]`
 module Qmmm.Bench.Program
 
 [<EntryPoint>]
@@ -10,10 +10,12 @@ let main argv =
     | "lapack" -> LinearAlgebra.run rest
     | "eam" -> Eam.run rest
     | "derivatives" -> Derivatives.run rest
+    | "neighbours" -> Neighbours.run rest
     | "all" ->
         LinearAlgebra.run rest
         Eam.run rest
         Derivatives.run rest
-    | other -> eprintfn "unknown benchmark '%s' (lapack, eam, derivatives, all)" other
+        Neighbours.run rest
+    | other -> eprintfn "unknown benchmark '%s' (lapack, eam, derivatives, neighbours, all)" other
 
     0

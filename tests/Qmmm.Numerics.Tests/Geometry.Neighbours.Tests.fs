@@ -1,5 +1,7 @@
-/// Cell-list neighbour lists against the O(N^2) reference on random clusters, quasi-2D slabs, orthogonal and sheared
-/// periodic cells (also with cutoffs beyond the cell height), shell counts of perfect crystals, and the closest pair.
+/// Cell-list neighbour lists against the O(N^2) reference (and a brute force over a wider image range for atoms
+/// outside the cell) on random clusters, quasi-2D slabs, orthogonal and sheared periodic cells (also with cutoffs
+/// beyond the cell height), a production-size W cell, cutoffs at shell radii, shell counts of perfect crystals, thread
+/// independence, and the closest pair.
 module Qmmm.Numerics.Tests.GeometryNeighbours
 
 open System
@@ -21,13 +23,13 @@ let private place (a1: Vec3) (a2: Vec3) (a3: Vec3) (pbc: bool[]) (fr: float[]) =
       Positions = x
       Cell = Cell.create a1 a2 a3 pbc }
 
-/// Random configurations of the four kinds with a cutoff up to 1.5 × the smallest periodic height (so often more than
-/// half a cell height or a whole one: several images).
+/// Random configurations of the four kinds with fractional coordinates in [lo, hi) and a cutoff up to 1.5 × the smallest
+/// periodic height (so often more than half a cell height or a whole one: several images).
 /// kind 0: cluster; 1: quasi-2D (pbc F F T, a3 tilted); 2: orthogonal periodic; 3: sheared periodic.
-let configurations (kind: int) =
+let configurationsIn (lo: float) (hi: float) (kind: int) =
     gen {
         let! n = Gen.choose (1, 30)
-        let! fr = Gen.arrayOfLength (3 * n) (floatIn 0.0 0.999999)
+        let! fr = Gen.arrayOfLength (3 * n) (floatIn lo hi)
         let! l = Gen.arrayOfLength 3 (floatIn 2.0 7.0)
         let! sh = Gen.arrayOfLength 3 (floatIn -0.6 0.6)
         let! c = floatIn 0.2 1.5
@@ -60,6 +62,45 @@ let configurations (kind: int) =
 
         return config, c * scale
     }
+
+/// Random configurations with every atom inside the cell (fractional coordinates in [0, 1)).
+let configurations (kind: int) = configurationsIn 0.0 0.999999 kind
+
+/// Brute force over every pair and every image shift s in [-r, r] on periodic axes, rows ordered by (j, s), with the
+/// arithmetic of `Neighbours.reference` (vector (y_j + s·A) − y_i): unlike the reference (whose shift range assumes
+/// atoms inside the cell) valid for atoms anywhere when r is large enough.
+let private bruteForce (r: int) (cutoff: float) (cfg: Configuration) =
+    let n = cfg.Count
+    let x = cfg.Positions
+    let a = Array.init 3 (Cell.vector cfg.Cell)
+    let range = Array.init 3 (fun k -> if cfg.Cell.Pbc.[k] then r else 0)
+    let start = Array.zeroCreate (n + 1)
+    let index = ResizeArray()
+    let vectors = ResizeArray()
+
+    for i in 0 .. n - 1 do
+        for j in 0 .. n - 1 do
+            for s0 in -range.[0] .. range.[0] do
+                for s1 in -range.[1] .. range.[1] do
+                    for s2 in -range.[2] .. range.[2] do
+                        if not (i = j && s0 = 0 && s1 = 0 && s2 = 0) then
+                            let shift = float s0 * a.[0] + float s1 * a.[1] + float s2 * a.[2]
+                            let v = Vec3.get x j + shift - Vec3.get x i
+
+                            if Vec3.dot v v < cutoff * cutoff then
+                                index.Add j
+                                vectors.AddRange [ v.X; v.Y; v.Z ]
+
+        start.[i + 1] <- index.Count
+
+    start, index.ToArray(), vectors.ToArray()
+
+/// Asserts two lists are identical: row starts, neighbour indices, vectors and distances, bit for bit.
+let private identical (expected: NeighbourList) (actual: NeighbourList) =
+    Expect.sequenceEqual actual.Start expected.Start "row starts"
+    Expect.sequenceEqual actual.Index expected.Index "entries in the same order"
+    Expect.sequenceEqual actual.Vectors expected.Vectors "vectors"
+    Expect.sequenceEqual actual.Distances expected.Distances "distances"
 
 /// Rows of a list as sorted arrays of (j, x, y, z) (a multiset per atom).
 let private rows (nl: NeighbourList) =
@@ -155,6 +196,68 @@ let tests =
                   Expect.sequenceEqual fast.Index reference.Index "entries"
                   Expect.sequenceEqual fast.Vectors reference.Vectors "vectors"
                   true)
+
+          testPropertyWithConfig config "atoms up to half a cell outside the periodic cell give the brute-force list"
+          <| Prop.forAll (Arb.fromGen (Gen.choose (1, 3) |> Gen.bind (configurationsIn -0.5 1.5))) (fun (cfg, cutoff) ->
+              // wraps of -1, 0 and 1: image shifts reach the reference's range plus 2
+              let heights =
+                  [ 0..2 ]
+                  |> List.filter (fun k -> cfg.Cell.Pbc.[k])
+                  |> List.map (Cell.height cfg.Cell)
+
+              let r = int (Math.Ceiling(cutoff / List.min heights)) + 2
+              let start, index, vectors = bruteForce r cutoff cfg
+              let fast, _ = Neighbours.buildChunked 2 cutoff cfg
+              Expect.sequenceEqual fast.Start start "row starts"
+              Expect.sequenceEqual fast.Index index "entries in (j, shift) order"
+              Expect.sequenceEqual fast.Vectors vectors "vectors"
+              true)
+
+          testCase "a perturbed 1024-atom bcc W cell at the W_zhou cutoff gives the reference list with 1 and 3 parts"
+          <| fun () ->
+              // the production regime: three bins per axis with ~38 atoms each, 136 neighbours per atom
+              let cfg = bccCell 3.165 8 |> Domains.perturb 7 0.05
+              let reference = Neighbours.reference 7.8925 cfg
+              Expect.equal reference.Pairs (136 * 1024) "136 neighbours per atom (8+6+12+24+8+6+24+24+24)"
+              identical reference (fst (Neighbours.buildChunked 1 7.8925 cfg))
+              identical reference (fst (Neighbours.buildChunked 3 7.8925 cfg))
+
+          testCase "cutoffs exactly at the shell radii of perfect bcc and diamond give the reference list"
+          <| fun () ->
+              // distances equal to the cutoff up to rounding: membership must be decided by the reference's arithmetic
+              let bcc = bccCell 3.1652 4
+              let diamond = Domains.periodic (Lattice.diamond "Si" 5.43) 2 2 2
+
+              for cfg, cutoffs in
+                  [ bcc, [ 3.1652 * Math.Sqrt 3.0 / 2.0; 3.1652; 3.1652 * Math.Sqrt 2.0; 2.0 * 3.1652 ]
+                    diamond, [ 5.43 * Math.Sqrt 3.0 / 4.0; 5.43 / Math.Sqrt 2.0; 5.43 ] ] do
+                  for cutoff in cutoffs do
+                      identical (Neighbours.reference cutoff cfg) (Neighbours.build cutoff cfg)
+
+          testCase "buildWith gives the same list on 1 and 2 threads and rejects 0 threads"
+          <| fun () ->
+              // 5488 atoms: above the 4096-atom threshold, so 2 threads search 2 parts
+              let cfg = bccCell 3.165 14 |> Domains.perturb 3 0.1
+              identical (Neighbours.buildWith 1 5.5 cfg) (Neighbours.buildWith 2 5.5 cfg)
+              Expect.throwsT<ArgumentException> (fun () -> Neighbours.buildWith 0 5.5 cfg |> ignore) "0 threads"
+
+          testCase "on a perfect lattice, where all nearest pairs tie, closestPair returns the smallest (i, j)"
+          <| fun () ->
+              let a = 3.1652
+
+              for cfg in [ bccCell a 3; Domains.periodic (Lattice.diamond "Si" 5.43) 1 1 1 ] do
+                  let all = Neighbours.reference 6.0 cfg
+                  // brute force: the minimum distance over entries with j >= i, then the smallest (i, j) realising it
+                  let pairs =
+                      [ for i in 0 .. cfg.Count - 1 do
+                            for e in all.Start.[i] .. all.Start.[i + 1] - 1 do
+                                if all.Index.[e] >= i then
+                                    all.Distances.[e], i, all.Index.[e] ]
+
+                  let d, i, j = List.min pairs
+                  let struct (ci, cj, cd) = Neighbours.closestPair cfg
+                  Expect.equal (ci, cj) (i, j) "smallest pair"
+                  Expect.floatClose Accuracy.veryHigh cd d "distance"
 
           testCase "perfect bcc has 8, 6, 12, 24, 8 neighbours at a√3/2, a, a√2, a√11/2, a√3"
           <| fun () ->
