@@ -38,11 +38,16 @@ type Dual =
     /// One constant.
     static member One = Dual(1.0, 0.0)
 
+    /// Sum.
     static member inline (+)(a: Dual, b: Dual) = Dual(a.V + b.V, a.D + b.D)
+    /// Difference.
     static member inline (-)(a: Dual, b: Dual) = Dual(a.V - b.V, a.D - b.D)
+    /// Negation.
     static member inline (~-)(a: Dual) = Dual(-a.V, -a.D)
+    /// Product (truncated for jets).
     static member inline (*)(a: Dual, b: Dual) = Dual(a.V * b.V, a.D * b.V + a.V * b.D)
 
+    /// Quotient (truncated for jets).
     static member inline (/)(a: Dual, b: Dual) =
         let q = a.V / b.V
         Dual(q, (a.D - q * b.D) / b.V)
@@ -161,12 +166,15 @@ type Jet =
         | 4 -> 24.0 * x.C4
         | _ -> invalidArg "k" (sprintf "a Jet carries derivatives of order 0..4, asked for %d" k)
 
+    /// Sum.
     static member inline (+)(a: Jet, b: Jet) =
         Jet(a.C0 + b.C0, a.C1 + b.C1, a.C2 + b.C2, a.C3 + b.C3, a.C4 + b.C4)
 
+    /// Difference.
     static member inline (-)(a: Jet, b: Jet) =
         Jet(a.C0 - b.C0, a.C1 - b.C1, a.C2 - b.C2, a.C3 - b.C3, a.C4 - b.C4)
 
+    /// Negation.
     static member inline (~-)(a: Jet) = Jet(-a.C0, -a.C1, -a.C2, -a.C3, -a.C4)
 
     /// Truncated Cauchy product.

@@ -13,10 +13,15 @@ type Vec3 =
     val Z: float
     /// Creates (x, y, z).
     new(x, y, z) = { X = x; Y = y; Z = z }
+    /// Sum.
     static member inline (+)(a: Vec3, b: Vec3) = Vec3(a.X + b.X, a.Y + b.Y, a.Z + b.Z)
+    /// Difference.
     static member inline (-)(a: Vec3, b: Vec3) = Vec3(a.X - b.X, a.Y - b.Y, a.Z - b.Z)
+    /// Negation.
     static member inline (~-)(a: Vec3) = Vec3(-a.X, -a.Y, -a.Z)
+    /// Scaling by a float.
     static member inline (*)(c: float, a: Vec3) = Vec3(c * a.X, c * a.Y, c * a.Z)
+    /// Scaling by a float.
     static member inline (*)(a: Vec3, c: float) = Vec3(c * a.X, c * a.Y, c * a.Z)
     /// Zero vector.
     static member Zero = Vec3(0.0, 0.0, 0.0)
