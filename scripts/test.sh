@@ -13,6 +13,13 @@ if ! dotnet fantomas --check src tests bench >"$log/fmt.txt" 2>&1; then
   fmt_failed=1
   echo "format check FAILED: run 'dotnet fantomas src tests bench'"; cat "$log/fmt.txt" | head -20
 fi
+# ... and `dotnet format whitespace` for the C# projects.
+for proj in src/Qmmm.Host/Qmmm.Host.csproj src/Qmmm.Cli/Qmmm.Cli.csproj tests/Qmmm.Host.Tests/Qmmm.Host.Tests.csproj; do
+  if ! dotnet format whitespace "$proj" --verify-no-changes >"$log/cfmt.txt" 2>&1; then
+    fmt_failed=1
+    echo "format check FAILED for $proj: run 'dotnet format whitespace $proj'"; head -20 "$log/cfmt.txt"
+  fi
+done
 dotnet run --project tests/Qmmm.Numerics.Tests -c Release --no-build -- --sequenced 2>&1 | tee "$log/fs.txt"
 fs_rc=${PIPESTATUS[0]}
 dotnet test tests/Qmmm.Host.Tests -c Release --no-build --nologo 2>&1 | tee "$log/cs.txt"

@@ -113,6 +113,7 @@ internal static class LatticeCommand
                 }
 
                 s.Info["domain"] = domain;
+                s.Info["units"] = "length=Angstrom";
                 s.Info["lattice"] = lattice.Kind;
                 s.Info["a"] = ExtXyz.FormatReal(lattice.A);
                 s.Info["orient"] = lattice.OrientationText; // "x=[1,0,0] y=[0,1,0] z=[0,0,1]": ASE keeps it a string

@@ -199,8 +199,12 @@ public sealed class Structure
         s.Forces = (double[,])evaluation.Forces.Clone();
         s.Virial = (double[,])evaluation.Virial.Clone();
         s.Stress = (double[,]?)evaluation.Stress?.Clone();
+        s.Info["units"] = ResultUnits;
         return s;
     }
+
+    /// <summary>The <c>units</c> info value written with results: every output states its units.</summary>
+    public const string ResultUnits = "energy=eV length=Angstrom forces=eV/Angstrom virial=eV stress=eV/Angstrom^3";
 
     /// <summary>Smallest distance two atoms may have (Å): closer atoms are rejected by <see cref="Validate"/>.</summary>
     public const double MinimumSeparation = 0.5;

@@ -18,6 +18,15 @@ public class FacadeTests
     public void VersionIsReported() => Assert.Matches(@"^\d+\.\d+\.\d+$", QmmmInfo.Version);
 
     [Fact]
+    public void ResultsWrittenToExtendedXyzStateTheirUnits()
+    {
+        var cell = Lattices.Bcc("W", A).Periodic(2, 2, 2);
+        var withResults = cell.WithResults(Models.Create("eam-w-marinica").Evaluate(cell));
+        var text = Qmmm.Host.IO.ExtXyz.ToText(new[] { withResults });
+        Assert.Contains("units=\"energy=eV length=Angstrom forces=eV/Angstrom virial=eV stress=eV/Angstrom^3\"", text);
+    }
+
+    [Fact]
     public void SiteEnergiesSumToTheEnergyAndForcesSumToZeroOnAPerturbedCell()
     {
         var model = Models.Create("eam-w-marinica");
