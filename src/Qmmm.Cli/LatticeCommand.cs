@@ -156,7 +156,7 @@ internal static class LatticeCommand
         return command;
     }
 
-    private static LatticeSpec Orient(LatticeSpec lattice, string text)
+    internal static LatticeSpec Orient(LatticeSpec lattice, string text)
     {
         var parts = text.Split([',', ';', '/'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         if (parts.Length != 3)

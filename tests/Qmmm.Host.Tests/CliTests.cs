@@ -200,7 +200,7 @@ public class CliTests
     [InlineData("--orient: the Miller directions x = [1,0,0] and y = [1,1,0] are not orthogonal (dot product 1)", "lattice", "--a", "3.1", "--repeat", "2", "--orient", "100,110,001")]
     [InlineData("Option '--a' is required.", "lattice", "--repeat", "2")]
     [InlineData("unrecognized command or argument 'frobnicate' (see qmmm --help)", "frobnicate")]
-    [InlineData("no command given: use 'qmmm lattice' or 'qmmm eval' (see qmmm --help)")]
+    [InlineData("no command given: use 'qmmm lattice', 'qmmm eval' or 'qmmm derivatives' (see qmmm --help)")]
     public void BadOptionValuesAreUsageErrors(string expected, params string[] args) => AssertFails(2, expected, args);
 
     [Fact]
@@ -233,4 +233,142 @@ public class CliTests
             File.Delete(path);
         }
     }
+
+    private static JsonElement DerivativesJson(params string[] extra)
+    {
+        var (code, output, err) = Run(["derivatives", "--model", "eam-w-marinica", "--lattice", "bcc", "--element", "W", "--a", "3.1434", .. extra, "--json"]);
+        Assert.Equal(0, code);
+        Assert.Equal("", err);
+        return JsonDocument.Parse(output).RootElement.Clone();
+    }
+
+    private static double[] Numbers(JsonElement array) => array.EnumerateArray().Select(x => x.GetDouble()).ToArray();
+
+    [Fact]
+    public void DerivativesOrderOneIsABalancedCentralForceFieldOnTwoShells()
+    {
+        // Radius 3.2 Å covers the bcc first shell (8 at a√3/2 = 2.722 Å) and second shell (6 at a = 3.1434 Å).
+        var root = DerivativesJson("--order", "1", "--radius", "3.2");
+        Assert.Equal("eV/Angstrom^j", root.GetProperty("units").GetProperty("tensor").GetString());
+        Assert.Equal(1, root.GetProperty("order").GetInt32());
+        Assert.Equal("W", root.GetProperty("lattice").GetProperty("element").GetString());
+        var stencil = root.GetProperty("stencil").EnumerateArray().Select(Numbers).ToArray();
+        var tuples = root.GetProperty("tuples").EnumerateArray().Select(t => t.EnumerateArray().Select(x => x.GetInt32()).ToArray()).ToArray();
+        var blocks = root.GetProperty("blocks").EnumerateArray().Select(Numbers).ToArray();
+        Assert.Equal(14, stencil.Length);
+        Assert.Equal(8, stencil.Count(r => Math.Abs(Math.Sqrt(r.Sum(x => x * x)) - 3.1434 * Math.Sqrt(3) / 2) < 1e-9));
+        Assert.Equal(6, stencil.Count(r => Math.Abs(Math.Sqrt(r.Sum(x => x * x)) - 3.1434) < 1e-9));
+        Assert.Equal(Enumerable.Range(0, 14), tuples.Select(t => Assert.Single(t)));
+        Assert.All(root.GetProperty("multiplicity").EnumerateArray(), m => Assert.Equal(1, m.GetInt32()));
+
+        // The perfect-lattice force vanishes by inversion symmetry: Σ_ρ ∂V/∂g_ρ = 0.
+        for (var c = 0; c < 3; c++)
+        {
+            Assert.Equal(0.0, blocks.Sum(b => b[c]), 1e-12);
+        }
+
+        var model = Models.Create("eam-w-marinica");
+        var facade = model.DerivativeTensors(Lattices.Bcc("W", 3.1434), 1, 3.2);
+        var sites = facade.Sites;
+        Assert.Equal(14, sites.Length);
+        for (var i = 0; i < 14; i++)
+        {
+            var rho = stencil[i];
+            var b = blocks[i];
+            Assert.Equal(3, b.Length);
+            for (var c = 0; c < 3; c++)
+            {
+                Assert.Equal(facade.Stencil[sites[i], c], rho[c], 1e-12);
+                Assert.Equal(facade.Get([sites[i]], [c]), b[c], 1e-12);
+            }
+
+            // A pair-type (radial) dependence at a symmetric site: ∂V/∂g_ρ is parallel to ρ (cross product zero).
+            var cross = new[] { rho[1] * b[2] - rho[2] * b[1], rho[2] * b[0] - rho[0] * b[2], rho[0] * b[1] - rho[1] * b[0] };
+            Assert.All(cross, x => Assert.Equal(0.0, x, 1e-12));
+        }
+
+        // First-shell blocks are non-trivial and all of one length (the 8 neighbours are equivalent under the cubic group).
+        var firstShell = Enumerable.Range(0, 14).Where(i => Math.Sqrt(stencil[i].Sum(x => x * x)) < 3.0).Select(i => Math.Sqrt(blocks[i].Sum(x => x * x))).ToArray();
+        Assert.Equal(8, firstShell.Length);
+        Assert.True(firstShell[0] > 1e-3);
+        Assert.All(firstShell, n => Assert.Equal(firstShell[0], n, 1e-12));
+    }
+
+    [Fact]
+    public void DerivativesOrderTwoHasSymmetricDiagonalBlocksAndSortedTuples()
+    {
+        var root = DerivativesJson("--order", "2", "--radius", "3.0", "--orient", "1-10,111,-1-12");
+        var k = root.GetProperty("stencil").GetArrayLength();
+        Assert.Equal(8, k);
+        var tuples = root.GetProperty("tuples").EnumerateArray().Select(t => t.EnumerateArray().Select(x => x.GetInt32()).ToArray()).ToArray();
+        var mult = root.GetProperty("multiplicity").EnumerateArray().Select(x => x.GetInt32()).ToArray();
+        var blocks = root.GetProperty("blocks").EnumerateArray().Select(Numbers).ToArray();
+        Assert.Equal(k * (k + 1) / 2, tuples.Length); // sorted pairs with repetition
+        for (var t = 0; t < tuples.Length; t++)
+        {
+            Assert.True(tuples[t][0] <= tuples[t][1]);
+            Assert.Equal(tuples[t][0] == tuples[t][1] ? 1 : 2, mult[t]);
+            if (t > 0)
+            {
+                Assert.True(tuples[t - 1][0] < tuples[t][0] || (tuples[t - 1][0] == tuples[t][0] && tuples[t - 1][1] < tuples[t][1]));
+            }
+
+            Assert.Equal(9, blocks[t].Length);
+            if (tuples[t][0] == tuples[t][1])
+            {
+                // The block of (i,i) is the Hessian ∂²V/∂g_i∂g_i: a symmetric 3×3 (c = 3a + b).
+                for (var a = 0; a < 3; a++)
+                {
+                    for (var b = 0; b < a; b++)
+                    {
+                        Assert.Equal(blocks[t][3 * a + b], blocks[t][3 * b + a], 1e-12);
+                    }
+                }
+            }
+        }
+
+        // The summary table counts the same 8·9/2 = 36 sorted pairs and states the unit.
+        var (code, text, err) = Run("derivatives", "--a", "3.1434", "--order", "2", "--radius", "3.0");
+        Assert.Equal(0, code);
+        Assert.Equal("", err);
+        Assert.Contains("36", text);
+        Assert.Contains("eV/Angstrom^2", text);
+    }
+
+    [Fact]
+    public void DerivativesWritesJsonToAFile()
+    {
+        var path = TestPaths.Temp(".json");
+        try
+        {
+            var (code, text, err) = Run("derivatives", "--a", "3.1434", "--order", "1", "--radius", "3.2", "-o", path);
+            Assert.Equal(0, code);
+            Assert.Equal("", err);
+            Assert.Contains($"to {path}", text);
+            using var doc = JsonDocument.Parse(File.ReadAllText(path));
+            Assert.Equal(14, doc.RootElement.GetProperty("blocks").GetArrayLength());
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Theory]
+    [InlineData("--order: expected a derivative order in 1..4, got 5", "--order", "5", "--radius", "3")]
+    [InlineData("--order: expected a derivative order in 1..4, got 0", "--order", "0", "--radius", "3")]
+    [InlineData("--radius: expected a positive radius in Angstrom, got 0", "--order", "1", "--radius", "0")]
+    [InlineData("--radius: expected a positive radius in Angstrom, got -2", "--order", "1", "--radius", "-2")]
+    [InlineData("--gamma: expected a non-negative decay in 1/Angstrom, got -1", "--order", "1", "--radius", "3", "--gamma", "-1")]
+    [InlineData("--radius: 8 Angstrom covers 136 neighbours; order 3 is limited to 100 neighbours (use a smaller radius)", "--model", "eam-w-zhou", "--order", "3", "--radius", "8")]
+    [InlineData("--radius: 5.4 Angstrom at order 4 needs 23718825 stored numbers (limit 20000000; use a smaller radius)", "--order", "4", "--radius", "5.4")]
+    [InlineData("--model: unknown model 'eam-w-nope' (known: eam-w-marinica, eam-w-zhou, setfl:PATH)", "--model", "eam-w-nope", "--order", "1", "--radius", "3")]
+    [InlineData("Argument 'hcp' not recognized. Must be one of: 'bcc' 'fcc' 'diamond'", "--lattice", "hcp", "--order", "1", "--radius", "3")]
+    [InlineData("--element: model 'eam-w-marinica' has no element 'Mo' (it knows W)", "--element", "Mo", "--order", "1", "--radius", "3")]
+    public void DerivativesBadOptionValuesAreUsageErrors(string expected, params string[] args) =>
+        AssertFails(2, expected, ["derivatives", "--a", "3.1434", .. args]);
+
+    [Fact]
+    public void DerivativesRejectsANonPositiveLatticeConstant() =>
+        AssertFails(2, "--a: expected a positive lattice constant in Angstrom, got 0", "derivatives", "--a", "0", "--order", "1", "--radius", "3");
 }
