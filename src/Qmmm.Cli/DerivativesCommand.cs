@@ -4,7 +4,6 @@ using System.Text;
 using System.Text.Json;
 using Qmmm.Host;
 using Spectre.Console;
-using Spectre.Console.Rendering;
 
 namespace Qmmm.Cli;
 
@@ -124,7 +123,7 @@ internal static class DerivativesCommand
 
                 // Everything is computed before anything is printed: a failure prints no number.
                 var text = Json(t, m, lattice);
-                var norm = g == 0 ? UnweightedNorm(t) : t.Norm(g);
+                var norm = g == 0 ? t.UnweightedNorm() : t.Norm(g);
                 var outPath = parse.GetValue(outputPath);
                 if (outPath is not null)
                 {
@@ -173,24 +172,6 @@ internal static class DerivativesCommand
         {
             throw new UsageException($"--radius: {r.ToString(Inv)} Angstrom at order {j} needs {numbers.ToString("0", Inv)} stored numbers (limit {MaxStoredNumbers.ToString("0", Inv)}; use a smaller radius)");
         }
-    }
-
-    /// <summary>The norm (3.1) with unit weights (γ = 0): (Σ over ordered tuples of the squared Frobenius norms of the blocks)^{1/2}.</summary>
-    internal static double UnweightedNorm(DerivativeTensor t)
-    {
-        var acc = 0.0;
-        for (var k = 0; k < t.Count; k++)
-        {
-            var s = 0.0;
-            foreach (var v in t.Block(k))
-            {
-                s += v * v;
-            }
-
-            acc += t.Multiplicity(k) * s;
-        }
-
-        return Math.Sqrt(acc);
     }
 
     /// <summary>The covered stencil indices of <paramref name="t"/> and the map from full-stencil index to JSON index.</summary>
@@ -310,26 +291,17 @@ internal static class DerivativesCommand
             }
         }
 
-        var console = AnsiConsole.Create(new AnsiConsoleSettings
-        {
-            Ansi = AnsiSupport.No,
-            ColorSystem = ColorSystemSupport.NoColors,
-            Interactive = InteractionSupport.No,
-            Out = new AnsiConsoleOutput(output),
-        });
-        console.Profile.Width = 100;
+        var console = SummaryTable.Console(output);
         var j = t.Order;
         var unit = j == 1 ? "eV/Angstrom" : $"eV/Angstrom^{j}";
-        var table = new Table().Border(TableBorder.Simple)
-            .Title(new TableTitle(Markup.Escape($"derivative tensor d^{j}V^h(0) (3.1)")))
-            .AddColumn("quantity").AddColumn(new TableColumn("value").RightAligned()).AddColumn("unit");
-        Row(table, "model", m.ToString(), "");
-        Row(table, "lattice", lattice.ToString(), "");
-        Row(table, "order j", j.ToString(Inv), "");
-        Row(table, "radius", t.Radius.ToString("R", Inv), "Angstrom");
-        Row(table, "stencil neighbours", sites.Length.ToString(Inv), "");
-        Row(table, "canonical tuples", t.Count.ToString(Inv), "");
-        Row(table, $"norm |d^{j}V| (gamma = {gamma.ToString("R", Inv)})", norm.ToString("R", Inv), unit);
+        var table = SummaryTable.Create($"derivative tensor d^{j}V^h(0) (3.1)");
+        SummaryTable.Row(table, "model", m.ToString(), "");
+        SummaryTable.Row(table, "lattice", lattice.ToString(), "");
+        SummaryTable.Row(table, "order j", j.ToString(Inv), "");
+        SummaryTable.Row(table, "radius", t.Radius.ToString("R", Inv), "Angstrom");
+        SummaryTable.Row(table, "stencil neighbours", sites.Length.ToString(Inv), "");
+        SummaryTable.Row(table, "canonical tuples", t.Count.ToString(Inv), "");
+        SummaryTable.Row(table, $"norm |d^{j}V| (gamma = {gamma.ToString("R", Inv)})", norm.ToString("R", Inv), unit);
         if (maxK >= 0)
         {
             var tuple = string.Join(",", t.Tuple(maxK).Select(i => index[i].ToString(Inv)));
@@ -340,7 +312,7 @@ internal static class DerivativesCommand
                 c /= 3;
             }
 
-            Row(table, $"largest entry (tuple {tuple}, {new string(comps)})", maxV.ToString("R", Inv), unit);
+            SummaryTable.Row(table, $"largest entry (tuple {tuple}, {new string(comps)})", maxV.ToString("R", Inv), unit);
         }
 
         console.Write(table);
@@ -350,6 +322,4 @@ internal static class DerivativesCommand
         }
     }
 
-    private static void Row(Table table, string a, string b, string c) =>
-        table.AddRow(new IRenderable[] { new Text(a), new Text(b), new Text(c) });
 }

@@ -5,7 +5,6 @@ using System.Text.Json;
 using Qmmm.Host;
 using Qmmm.Host.IO;
 using Spectre.Console;
-using Spectre.Console.Rendering;
 
 namespace Qmmm.Cli;
 
@@ -173,38 +172,29 @@ internal static class EvalCommand
     /// <summary>The human-readable summary: a table per frame (plain text, no colours when not on a terminal).</summary>
     private static void Summary(TextWriter output, string source, Model model, Structure[] frames, Evaluation[] results, string? outPath)
     {
-        var console = AnsiConsole.Create(new AnsiConsoleSettings
-        {
-            Ansi = AnsiSupport.No,
-            ColorSystem = ColorSystemSupport.NoColors,
-            Interactive = InteractionSupport.No,
-            Out = new AnsiConsoleOutput(output),
-        });
-        console.Profile.Width = 100;
+        var console = SummaryTable.Console(output);
         for (var k = 0; k < frames.Length; k++)
         {
             var s = frames[k];
             var r = results[k];
-            var table = new Table().Border(TableBorder.Simple)
-                .Title(new TableTitle(Markup.Escape($"{source}{(frames.Length > 1 ? $" frame {k}" : "")}: {s.Count} atoms, pbc {string.Join(' ', s.Pbc.Select(p => p ? "T" : "F"))}, model {model}")))
-                .AddColumn("quantity").AddColumn(new TableColumn("value").RightAligned()).AddColumn("unit");
-            Row(table, "energy", F(r.Energy), "eV");
-            Row(table, "energy per atom", F(r.EnergyPerAtom), "eV");
-            Row(table, "max |force|", F(r.MaxForce), "eV/Angstrom");
+            var table = SummaryTable.Create($"{source}{(frames.Length > 1 ? $" frame {k}" : "")}: {s.Count} atoms, pbc {string.Join(' ', s.Pbc.Select(p => p ? "T" : "F"))}, model {model}");
+            SummaryTable.Row(table, "energy", F(r.Energy), "eV");
+            SummaryTable.Row(table, "energy per atom", F(r.EnergyPerAtom), "eV");
+            SummaryTable.Row(table, "max |force|", F(r.MaxForce), "eV/Angstrom");
             for (var i = 0; i < 3; i++)
             {
-                Row(table, i == 0 ? "virial" : "", Vec(r.Virial, i), i == 0 ? "eV" : "");
+                SummaryTable.Row(table, i == 0 ? "virial" : "", Vec(r.Virial, i), i == 0 ? "eV" : "");
             }
 
             if (r.Stress is not null)
             {
                 for (var i = 0; i < 3; i++)
                 {
-                    Row(table, i == 0 ? "stress (sigma = -W/V)" : "", Vec(r.Stress, i), i == 0 ? "eV/Angstrom^3" : "");
+                    SummaryTable.Row(table, i == 0 ? "stress (sigma = -W/V)" : "", Vec(r.Stress, i), i == 0 ? "eV/Angstrom^3" : "");
                 }
 
                 var pressure = -(r.Stress[0, 0] + r.Stress[1, 1] + r.Stress[2, 2]) / 3 * Evaluation.EvPerCubicAngstromInGpa;
-                Row(table, "pressure -tr(sigma)/3", F(pressure), "GPa");
+                SummaryTable.Row(table, "pressure -tr(sigma)/3", F(pressure), "GPa");
             }
 
             console.Write(table);
@@ -215,9 +205,6 @@ internal static class EvalCommand
             output.WriteLine($"wrote energies, per-atom energies, forces, virial{(results.Any(r => r.Stress is not null) ? " and stress" : "")} to {outPath}");
         }
     }
-
-    private static void Row(Table table, string a, string b, string c) =>
-        table.AddRow(new IRenderable[] { new Text(a), new Text(b), new Text(c) });
 
     private static string F(double v) => v.ToString("R", Inv);
 

@@ -73,6 +73,9 @@ public sealed class DerivativeTensor
     /// <summary>The weighted norm |δʲV|_{w_j^{-1}} of (3.1) with the weights w_j(ρ) = Π_i exp(−2γ|ρ_i|) of (3.2), γ in 1/Å (&gt; 0).</summary>
     public double Norm(double gamma) => SiteTensorModule.norm(gamma, Tensor);
 
+    /// <summary>The norm (3.1) with unit weights (γ = 0): (Σ over ordered tuples of |V_{,ρ}|²)^{1/2}.</summary>
+    public double UnweightedNorm() => SiteTensorModule.unweightedNorm(Tensor);
+
     private void CheckIndex(int k)
     {
         if (k < 0 || k >= Count)

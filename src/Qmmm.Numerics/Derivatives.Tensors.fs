@@ -195,49 +195,56 @@ module SiteTensor =
 
         Math.Exp(-2.0 * gamma * s)
 
+    /// The squared Frobenius norm |V_{,ρ}|² of the 3^j block of canonical tuple k.
+    let private blockNormSquared (t: SiteTensor) (k: int) =
+        let b = blockSize t.Order
+        let mutable s = 0.0
+
+        for c in 0 .. b - 1 do
+            let v = t.Values.[k * b + c]
+            s <- s + v * v
+
+        s
+
+    /// (Σ over ordered tuples of |V_{,ρ}|² / w(k))^{1/2}, each canonical tuple k counted with its `multiplicity`.
+    let private multiplicitySum (t: SiteTensor) (inverseWeight: int -> float) =
+        let mutable acc = 0.0
+
+        for k in 0 .. count t - 1 do
+            acc <-
+                acc
+                + float (multiplicity (tupleAt t k)) * blockNormSquared t k * inverseWeight k
+
+        Math.Sqrt acc
+
     /// The weighted norm |δʲV|_{w_j^{-1}} of (3.1): (Σ_{ρ ∈ (Λ^h_*)^j} |V_{,ρ}|² w_j^{-1}(ρ))^{1/2}, the sum over all
     /// ordered tuples of covered sites (each canonical tuple counted with its `multiplicity`), |·| the Frobenius norm
     /// of the 3^j block, w_j of (3.2) with decay γ (1/Å, > 0).
     let norm (gamma: float) (t: SiteTensor) =
         Validate.positive "gamma" gamma
-        let b = blockSize t.Order
-        let mutable acc = 0.0
+        multiplicitySum t (fun k -> 1.0 / weight gamma t k)
 
-        for k in 0 .. count t - 1 do
-            let mutable s = 0.0
-
-            for c in 0 .. b - 1 do
-                let v = t.Values.[k * b + c]
-                s <- s + v * v
-
-            acc <- acc + float (multiplicity (tupleAt t k)) * s / weight gamma t k
-
-        Math.Sqrt acc
+    /// The norm of (3.1) with unit weights (w_j ≡ 1, the limit γ → 0): (Σ_{ρ ∈ (Λ^h_*)^j} |V_{,ρ}|²)^{1/2} over all
+    /// ordered tuples of covered sites.
+    let unweightedNorm (t: SiteTensor) = multiplicitySum t (fun _ -> 1.0)
 
     /// The virial-type weighted norm of (3.6): (Σ_{ρ ∈ (Λ^h_*)^j} |V_{,ρ} ⊗ ρ_1 ⊗ ··· ⊗ ρ_j|² w_j^{-1}(ρ))^{1/2} over all
     /// ordered tuples of covered sites; |X ⊗ ρ_1 ⊗ ··· ⊗ ρ_j| = |X| Π|ρ_i| (Frobenius). γ > 0 in 1/Å. Apply it to
     /// `sub` of two tensors of order j + 1 for ε_j^V.
     let virialNorm (gamma: float) (t: SiteTensor) =
         Validate.positive "gamma" gamma
-        let b = blockSize t.Order
-        let mutable acc = 0.0
 
-        for k in 0 .. count t - 1 do
-            let mutable s = 0.0
-
-            for c in 0 .. b - 1 do
-                let v = t.Values.[k * b + c]
-                s <- s + v * v
-
-            let mutable rho2 = 1.0
+        // |X ⊗ ρ_1 ⊗ ··· ⊗ ρ_j|² = |X|² Π|ρ_i|²
+        let rho2 (k: int) =
+            let mutable r = 1.0
 
             for p in 0 .. t.Order - 1 do
                 let v = t.Stencil.[t.Tuples.[k * t.Order + p]]
-                rho2 <- rho2 * Vec3.dot v v
+                r <- r * Vec3.dot v v
 
-            acc <- acc + float (multiplicity (tupleAt t k)) * s * rho2 / weight gamma t k
+            r
 
-        Math.Sqrt acc
+        multiplicitySum t (fun k -> rho2 k / weight gamma t k)
 
     /// a - b for two tensors over the same stencil, order and tuples (e.g. δʲV^h(0) - δʲV^MM(0) in (3.1)).
     let sub (a: SiteTensor) (b: SiteTensor) =

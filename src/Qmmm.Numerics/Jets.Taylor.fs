@@ -465,20 +465,7 @@ type Taylor private (shape: TaylorShape, coeffs: float[]) =
             Taylor.One / Taylor.Pown(x, -n)
         else
             let v = x.Value
-            // d^k/dv^k v^n = n!/(n-k)! v^(n-k), zero for k > n
-            let d =
-                Array.init (x.Order + 1) (fun k ->
-                    if k > n then
-                        0.0
-                    else
-                        let mutable c = 1.0
-
-                        for i in 0 .. k - 1 do
-                            c <- c * float (n - i)
-
-                        c * pown v (n - k))
-
-            Taylor.Chain(x, d)
+            Taylor.Chain(x, Array.init (x.Order + 1) (fun k -> JetMath.powerDerivative n k v))
 
     /// The shape-less constant c (conversion used by `Scalar.ofFloat`); it adopts the other operand's shape.
     static member op_Explicit(c: float) : Taylor = Taylor(TaylorShape.Scalar, [| c |])

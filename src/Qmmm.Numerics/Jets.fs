@@ -18,6 +18,21 @@ open System
 // (no Jet<Jet>) and two perturbations can never be mixed up; a mixed derivative in several directions is taken with
 // the multivariate `Taylor` type, whose variables are explicit indices.
 
+/// Scalar helpers shared by the jet types.
+module internal JetMath =
+
+    /// The k-th derivative of v^n (n >= 0): n!/(n-k)! v^(n-k), and 0 for k > n (exact at v = 0).
+    let powerDerivative (n: int) (k: int) (v: float) =
+        if k > n then
+            0.0
+        else
+            let mutable c = 1.0
+
+            for i in 0 .. k - 1 do
+                c <- c * float (n - i)
+
+            c * pown v (n - k)
+
 /// A dual number x + x' t (t^2 = 0): value and first derivative along one direction.
 [<Struct; CustomEquality; CustomComparison>]
 type Dual =
@@ -286,19 +301,7 @@ type Jet =
         if n < 0 then
             Jet.One / Jet.Pown(x, -n)
         else
-            let v = x.C0
-            // derivatives of v^n: n!/(n-k)! v^(n-k), zero for k > n
-            let inline d k =
-                if k > n then
-                    0.0
-                else
-                    let mutable c = 1.0
-
-                    for i in 0 .. k - 1 do
-                        c <- c * float (n - i)
-
-                    c * pown v (n - k)
-
+            let d k = JetMath.powerDerivative n k x.C0
             Jet.Chain(x, d 0, d 1, d 2, d 3, d 4)
 
     /// The constant c (conversion used by `Scalar.ofFloat`).

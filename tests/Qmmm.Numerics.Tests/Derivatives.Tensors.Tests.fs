@@ -567,6 +567,7 @@ let tests =
                   let n3 = 3 * t.Sites.Length
                   let mutable acc = 0.0
                   let mutable accV = 0.0
+                  let mutable acc0 = 0.0
 
                   for idx in 0 .. dense.Length - 1 do
                       let mutable dist = 0.0
@@ -580,8 +581,15 @@ let tests =
 
                       acc <- acc + dense.[idx] * dense.[idx] * exp (2.0 * gamma * dist)
                       accV <- accV + dense.[idx] * dense.[idx] * rho2 * exp (2.0 * gamma * dist)
+                      acc0 <- acc0 + dense.[idx] * dense.[idx]
 
                   Expect.floatClose Accuracy.veryHigh (SiteTensor.norm gamma t) (sqrt acc) (sprintf "order %d" j)
+
+                  Expect.floatClose
+                      Accuracy.veryHigh
+                      (SiteTensor.unweightedNorm t)
+                      (sqrt acc0)
+                      (sprintf "unit weights, order %d" j)
 
                   Expect.floatClose
                       Accuracy.veryHigh
