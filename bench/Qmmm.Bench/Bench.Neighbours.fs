@@ -310,7 +310,10 @@ let buildSimple (chunks: int) (cutoff: float) (config: Configuration) : Neighbou
       Start = start
       Index = index
       Vectors = vectors
-      Distances = dist },
+      Distances = dist
+      Skin = 0.0
+      BuiltPositions = Array.copy config.Positions
+      BuiltCell = config.Cell },
     candidates
 
 /// The previous `closestPair`: neighbour lists (previous builder) of a doubling cutoff, scanned for the first pair.

@@ -18,6 +18,11 @@ type ConvergenceException(message: string, iterations: int, residual: float, tol
     /// Tolerance that was asked for.
     member _.Tolerance = tolerance
 
+/// A computation produced a result that cannot be trusted (a non-finite energy, force or virial); the message names
+/// the model and, where known, the atom (STYLE 14).
+type ComputationException(message: string) =
+    inherit QmmmException(message)
+
 /// Contract checks shared by the library: each raises `ArgumentException` naming the argument and the offending value.
 [<RequireQualifiedAccess>]
 module Validate =

@@ -18,6 +18,13 @@ type NeighbourList =
         Vectors: float[]
         /// Neighbour distances |Vectors| per entry (Å).
         Distances: float[]
+        /// Verlet skin (Å, >= 0): the list holds every pair closer than Cutoff + Skin at build time, so it stays valid
+        /// (every pair closer than Cutoff is in it) while no atom has moved more than Skin / 2 (`Neighbours.isCurrent`).
+        Skin: float
+        /// Positions at build time (3 per atom, Å): the reference of the staleness test.
+        BuiltPositions: float[]
+        /// Cell at build time (lattice vectors and periodicity).
+        BuiltCell: Cell
     }
 
     /// Number of atoms.
@@ -30,7 +37,7 @@ type NeighbourList =
 module Neighbours =
 
     /// Builds the list from per-atom buckets of (j, vector) pairs (internal helper shared by the builders).
-    let internal ofBuckets (cutoff: float) (buckets: ResizeArray<struct (int * Vec3)>[]) =
+    let internal ofBuckets (cutoff: float) (config: Configuration) (buckets: ResizeArray<struct (int * Vec3)>[]) =
         let n = buckets.Length
         let start = Array.zeroCreate (n + 1)
 
@@ -55,7 +62,10 @@ module Neighbours =
           Start = start
           Index = index
           Vectors = vectors
-          Distances = dist }
+          Distances = dist
+          Skin = 0.0
+          BuiltPositions = Array.copy config.Positions
+          BuiltCell = config.Cell }
 
     /// Range of image shifts along each axis needed to see every pair within `cutoff` (0 on open axes).
     let internal imageRange (cell: Cell) (cutoff: float) =
@@ -92,7 +102,7 @@ module Neighbours =
                                 if Vec3.dot v v < c2 then
                                     buckets.[i].Add(struct (j, v))
 
-        ofBuckets cutoff buckets
+        ofBuckets cutoff config buckets
 
     /// Raises `ArgumentException` unless positions hold 3 finite floats per atom (naming the first bad atom) and the
     /// cell vectors are finite.
@@ -881,7 +891,10 @@ module Neighbours =
           Start = start
           Index = index
           Vectors = vectors
-          Distances = dist },
+          Distances = dist
+          Skin = 0.0
+          BuiltPositions = Array.copy config.Positions
+          BuiltCell = config.Cell },
         Array.sum work
 
     /// `buildParts` for tests: `chunks` > 0 fixes the number of parts (and threads); 0 chooses as `build` does.
@@ -1026,3 +1039,62 @@ module Neighbours =
                     cutoff <- 2.0 * cutoff
 
             result
+
+    /// True when `nl` is valid for `config`: same atom count, the same cell (vectors and periodicity, bit for bit) as
+    /// at build time, and no atom displaced by more than Skin / 2 from its build position (for Skin = 0: positions
+    /// identical). Then every pair of `config` closer than `nl.Cutoff` is in the list. O(N), no allocation.
+    let isCurrent (nl: NeighbourList) (config: Configuration) =
+        let x = config.Positions
+        let x0 = nl.BuiltPositions
+
+        if nl.Count <> config.Count || x.Length <> x0.Length then
+            false
+        elif
+            not (
+                Array.forall2 (=) nl.BuiltCell.Vectors config.Cell.Vectors
+                && Array.forall2 (=) nl.BuiltCell.Pbc config.Cell.Pbc
+            )
+        then
+            false
+        elif nl.Skin = 0.0 then
+            let mutable same = true
+            let mutable k = 0
+
+            while same && k < x.Length do
+                same <- x.[k] = x0.[k]
+                k <- k + 1
+
+            same
+        else
+            let lim = 0.25 * nl.Skin * nl.Skin
+            let mutable ok = true
+            let mutable i = 0
+
+            while ok && i < nl.Count do
+                let dx = x.[3 * i] - x0.[3 * i]
+                let dy = x.[3 * i + 1] - x0.[3 * i + 1]
+                let dz = x.[3 * i + 2] - x0.[3 * i + 2]
+                ok <- dx * dx + dy * dy + dz * dz <= lim
+                i <- i + 1
+
+            ok
+
+    /// Raises `ArgumentException` unless `Neighbours.isCurrent nl config`: evaluating with a list built for other
+    /// positions or another cell never returns a silently stale result.
+    let ensureCurrent (nl: NeighbourList) (config: Configuration) =
+        if not (isCurrent nl config) then
+            invalidArg
+                "nl"
+                (sprintf
+                    "the neighbour list (%d atoms, skin %g Å) is stale for this configuration (%d atoms): atoms moved by more than skin/2 or the cell changed since it was built; rebuild it (a Calculator does so itself)"
+                    nl.Count
+                    nl.Skin
+                    config.Count)
+
+    /// The vector y_j + shift − y_i (Å) of entry k of row i, for the positions `x` of the configuration the list is
+    /// current for (`isCurrent`). Read neighbour vectors only through this function: the stored representation may
+    /// change (indices and image shifts with vectors computed from current positions).
+    let inline vector (nl: NeighbourList) (x: float[]) (i: int) (k: int) : Vec3 =
+        ignore x
+        ignore i
+        Vec3(nl.Vectors.[3 * k], nl.Vectors.[3 * k + 1], nl.Vectors.[3 * k + 2])

@@ -149,11 +149,11 @@ module Stencil =
                 dist.[k] <- nl.Distances.[e]
                 k <- k + 1
 
-        { Cutoff = nl.Cutoff
-          Start = start
-          Index = index
-          Vectors = vectors
-          Distances = dist }
+        { nl with
+            Start = start
+            Index = index
+            Vectors = vectors
+            Distances = dist }
 
     /// The site stencil norms |Du(ℓ)|_N = (Σ_{ρ ∈ N(ℓ)−ℓ} |u(ℓ+ρ) − u(ℓ)|²)^{1/2} of (2.2) for every site ℓ, with N(ℓ)
     /// given by `bonds` and u a displacement field (3 floats per site, Å).

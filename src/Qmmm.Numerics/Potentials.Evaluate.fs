@@ -4,33 +4,6 @@ open System
 open System.Collections.Generic
 open System.Threading.Tasks
 
-/// Energy, site energies, forces and virial of one configuration under a site potential (STYLE 8): fixed shapes,
-/// checked by `Results.Create`. Sign conventions as in the site-potential protocol (Potentials.SitePotential.fs).
-type Results =
-    {
-        /// Total energy E = Σ_ℓ V_ℓ over the evaluated sites (eV); for a partial evaluation only the selected sites.
-        Energy: float
-        /// Site energies V_ℓ (eV), one per atom (N entries); 0 for sites outside a partial evaluation's selection.
-        SiteEnergies: float[]
-        /// Forces F = -∂E/∂y (eV/Å), 3 per atom (3N entries, x y z of atom 0 first); for a partial evaluation the
-        /// forces of the partial energy on every atom (also on atoms outside the selection).
-        Forces: float[]
-        /// Virial W = -Σ_ℓ Σ_j g_ℓj ⊗ ∂V_ℓ/∂g_ℓj = -∂E/∂ε (eV), 3x3 row-major (9 entries), W[3a+b] = -Σ g_a ∂V/∂g_b;
-        /// symmetric for rotation-invariant models. The stress is σ = -W/V (`Evaluate.stress`).
-        Virial: float[]
-    }
-
-    /// Builds results after checking the shapes: `forces` has 3N entries for N = `siteEnergies.Length`, `virial` 9.
-    /// Raises ArgumentException naming the field whose length is wrong.
-    static member Create(energy: float, siteEnergies: float[], forces: float[], virial: float[]) =
-        Validate.length "forces" (3 * siteEnergies.Length) forces
-        Validate.length "virial" 9 virial
-
-        { Energy = energy
-          SiteEnergies = siteEnergies
-          Forces = forces
-          Virial = virial }
-
 /// Evaluation of any site potential on a configuration (STYLE 5, 6): site energies, energy, forces, virial, stress and
 /// partial (subset) energies with their exact gradient. Written once for every `ISitePotential`.
 ///
@@ -46,25 +19,11 @@ type Results =
 [<RequireQualifiedAccess>]
 module Evaluate =
 
-    /// Tunable evaluation settings (STYLE 4): start from `Evaluate.defaults` and update with `{ defaults with ... }`.
-    type Settings =
-        {
-            /// Maximum number of threads (>= 1); default `Environment.ProcessorCount`.
-            Threads: int
-            /// Number of chunks the atoms are split into (>= 1; capped at the number of atoms); default 8. The result
-            /// depends on it only through floating-point summation order; each chunk holds a 3N force buffer.
-            Chunks: int
-            /// Forces the generic per-site path (gather the neighbours of each site, call `SiteGradient`, scatter)
-            /// even for a model with its own whole-configuration evaluation (EAM); default false. The generic path is
-            /// the oracle the specialised ones are tested against; both give the same numbers up to rounding.
-            Generic: bool
-        }
+    /// Tunable evaluation settings (STYLE 4); see `EvaluationSettings`.
+    type Settings = EvaluationSettings
 
     /// Default settings: all cores, 8 chunks, specialised evaluation where a model has one.
-    let defaults =
-        { Threads = Environment.ProcessorCount
-          Chunks = 8
-          Generic = false }
+    let defaults = EvaluationSettings.Defaults
 
     /// Internal protocol of a site potential that evaluates a whole configuration itself, faster than the generic
     /// per-site path (EAM: two passes over each pair once). Implementations honour `Settings.Threads` and
@@ -107,6 +66,8 @@ module Evaluate =
 
         if nl.Count <> config.Count then
             invalidArg "nl" (sprintf "the neighbour list has %d atoms, the configuration %d" nl.Count config.Count)
+
+        Neighbours.ensureCurrent nl config
 
         if nl.Cutoff < pot.Cutoff then
             invalidArg
