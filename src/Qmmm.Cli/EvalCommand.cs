@@ -55,7 +55,7 @@ internal static class EvalCommand
                     throw new Numerics.QmmmException($"{path}: the file holds no frame");
                 }
 
-                var results = frames.Select(m.Evaluate).ToArray();
+                var results = frames.Select(f => m.Evaluate(f)).ToArray();
 
                 // Everything is computed before anything is printed: a failure prints no number.
                 var outPath = parse.GetValue(outputPath);

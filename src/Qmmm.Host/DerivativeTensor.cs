@@ -11,14 +11,21 @@ namespace Qmmm.Host;
 /// </summary>
 public sealed class DerivativeTensor
 {
-    internal DerivativeTensor(SiteTensor tensor, string model)
+    internal DerivativeTensor(SiteTensor tensor, string model, double? errorEstimate)
     {
         Tensor = tensor;
+        ErrorEstimate = errorEstimate;
         Model = model;
         Stencil = LatticeSpec.Vectors(tensor.Stencil);
     }
 
     internal SiteTensor Tensor { get; }
+
+    /// <summary>
+    /// For tensors computed by centred differences: the Richardson estimate of the largest absolute error of an entry
+    /// (eV/Å^j), i.e. max |D(h) − D(h/2)| / 3 over all stored entries; null for exact tensors (jets).
+    /// </summary>
+    public double? ErrorEstimate { get; }
 
     /// <summary>Name of the model differentiated.</summary>
     public string Model { get; }

@@ -5,21 +5,35 @@ namespace Qmmm.Host;
 
 /// <summary>
 /// An interatomic model as C# callers use it: evaluates structures (energy, site energies, forces, virial, stress)
-/// and gives the exact derivative tensors δʲV^h(0) of its site energy at a lattice (3.1). Create one with
-/// <see cref="Models.Create"/>. Thread-safe: a model holds no mutable state.
+/// and gives the derivative tensors δʲV^h(0) of its site energy at a lattice (3.1). Wraps any implementation of the
+/// numerics core's model protocol (<c>IPotential</c>): the built-in models of the <see cref="Models"/> registry, and
+/// models written in C# (<see cref="FromSiteEnergy"/>, <see cref="FromConfigurationModel"/>). Thread-safe: evaluations
+/// do not share mutable state.
 /// </summary>
 public sealed class Model
 {
-    internal Model(string spec, EamModel eam)
+    private readonly Func<int, IPooledPotential>? pooled;
+
+    internal Model(string spec, IPotential potential, ISitePotential? site = null, Func<int, IPooledPotential>? pooled = null)
     {
         Spec = spec;
-        Eam = eam;
-        Potential = Numerics.Eam.potential(eam);
+        Potential = potential;
+        Site = site ?? Numerics.Potential.trySite(potential)?.Value;
+        this.pooled = pooled;
     }
 
-    internal EamModel Eam { get; }
+    /// <summary>An EAM model (fast whole-configuration path; exact derivative tensors through the pooled form).</summary>
+    internal static Model OfEam(string spec, EamModel eam)
+    {
+        var site = Numerics.Eam.potential(eam);
+        return new Model(spec, Numerics.Potential.ofSite(site), site, species => Pooled.ofEam(eam, species));
+    }
 
-    internal ISitePotential Potential { get; }
+    /// <summary>The model in the numerics core's whole-configuration protocol (for F# callers and the solvers).</summary>
+    public IPotential Potential { get; }
+
+    /// <summary>The site-potential form when the model has one (site energies from neighbour vectors).</summary>
+    internal ISitePotential? Site { get; }
 
     /// <summary>The specification the model was created from (e.g. <c>eam-w-marinica</c>, <c>setfl:W_zhou.eam.alloy</c>).</summary>
     public string Spec { get; }
@@ -27,22 +41,77 @@ public sealed class Model
     /// <summary>The model's name.</summary>
     public string Name => Potential.Name;
 
-    /// <summary>Interaction cutoff (Å).</summary>
+    /// <summary>Interaction cutoff (Å) of the neighbour lists the model needs.</summary>
     public double Cutoff => Potential.Cutoff;
 
     /// <summary>The element symbols the model knows.</summary>
     public string[] Elements => (string[])Potential.Elements.Clone();
 
+    /// <summary>True when the model defines site energies (and so partial energies for energy mixing).</summary>
+    public bool HasSiteEnergies => Potential.HasSiteEnergies;
+
+    /// <summary>True when <see cref="DerivativeTensors"/> is exact (jets through a pooled form); false when it uses differences.</summary>
+    public bool HasExactDerivatives => pooled is not null;
+
     /// <summary>
-    /// Energy E (eV), site energies E_ℓ (eV), forces (N×3, eV/Å), virial W = −∂E/∂ε (3×3, eV) and, for a fully
-    /// periodic cell, the stress σ = −W/V (3×3, eV/Å³) of <paramref name="structure"/>. The structure is validated first
-    /// as by <see cref="Structure.Validate"/> (finite coordinates, no two atoms or periodic images closer than 0.5 Å; the
-    /// overlap test reuses the model's neighbour list) and its elements must be known to the model.
+    /// A model from a site energy written in C# (<see cref="ISiteEnergyModel"/>): usable everywhere a built-in model
+    /// is (evaluation, derivative tensors by centred differences of its gradient, relaxation).
     /// </summary>
+    public static Model FromSiteEnergy(ISiteEnergyModel model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        CheckUserModel(model.Name, model.Cutoff, model.Elements);
+        var site = new SiteEnergyAdapter(model);
+        return new Model("csharp:" + model.Name, Numerics.Potential.ofSite(site), site);
+    }
+
+    /// <summary>
+    /// A model from a whole-configuration evaluator written in C# (<see cref="IConfigurationModel"/>): usable for
+    /// evaluation and relaxation; derivative tensors are not available (it has no site-energy gradient).
+    /// </summary>
+    public static Model FromConfigurationModel(IConfigurationModel model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        CheckUserModel(model.Name, model.Cutoff, model.Elements);
+        return new Model("csharp:" + model.Name, new ConfigurationModelAdapter(model));
+    }
+
+    private static void CheckUserModel(string name, double cutoff, IReadOnlyList<string> elements)
+    {
+        if (string.IsNullOrWhiteSpace(name))
+        {
+            throw new ArgumentException("a model needs a non-empty name", nameof(name));
+        }
+
+        if (!double.IsFinite(cutoff) || cutoff <= 0)
+        {
+            throw new ArgumentException($"model '{name}': the cutoff must be a positive number of Å, got {cutoff.ToString(CultureInfo.InvariantCulture)}", nameof(cutoff));
+        }
+
+        if (elements is null || elements.Count == 0)
+        {
+            throw new ArgumentException($"model '{name}' must know at least one element", nameof(elements));
+        }
+    }
+
+    /// <summary>
+    /// Energy E (eV), site energies E_ℓ (eV; empty when the model defines none), forces (N×3, eV/Å), virial
+    /// W = −∂E/∂ε (3×3, eV) and, for a fully periodic cell, the stress σ = −W/V (3×3, eV/Å³) of
+    /// <paramref name="structure"/>. The structure is validated first as by <see cref="Structure.Validate"/> (finite
+    /// coordinates, no two atoms or periodic images closer than 0.5 Å) and its elements must be known to the model.
+    /// </summary>
+    /// <param name="structure">The structure to evaluate.</param>
+    /// <param name="threads">Maximum number of threads (default: all cores); results do not depend on it.</param>
     /// <exception cref="QmmmException">The structure is invalid for this model (message names file, line and field when the structure came from a file).</exception>
-    public Evaluation Evaluate(Structure structure)
+    /// <exception cref="ComputationException">The model produced a non-finite number (message names the model and atom).</exception>
+    public Evaluation Evaluate(Structure structure, int? threads = null)
     {
         ArgumentNullException.ThrowIfNull(structure);
+        if (threads is < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(threads), threads, "threads must be at least 1");
+        }
+
         structure.CheckFinite();
         for (var i = 0; i < structure.Count; i++)
         {
@@ -52,43 +121,30 @@ public sealed class Model
             }
         }
 
+        structure.Validate();
         var config = structure.ToConfiguration();
-        var nl = Neighbours.build(Potential.Cutoff, config);
-
-        // Overlap check from the list just built (the cutoff exceeds the 0.5 Å threshold, so the closest pair is in it
-        // whenever it matters): the same test as Structure.Validate without a second neighbour search.
-        var (ci, cj, cd) = (-1, -1, double.PositiveInfinity);
-        for (var i = 0; i < nl.Count; i++)
+        var settings = EvaluationSettings.Defaults;
+        if (threads is int t)
         {
-            for (var k = nl.Start[i]; k < nl.Start[i + 1]; k++)
-            {
-                var d = nl.Distances[k];
-                var j = nl.Index[k];
-                var (lo, hi) = i <= j ? (i, j) : (j, i);
-                if (d < cd || (d == cd && (lo < ci || (lo == ci && hi < cj))))
-                {
-                    (ci, cj, cd) = (lo, hi, d);
-                }
-            }
+            settings = new EvaluationSettings(t, settings.Chunks, settings.Generic);
         }
 
-        structure.CheckSeparation(ci, cj, cd);
-        if (Potential.Cutoff <= Structure.MinimumSeparation)
-        {
-            structure.Validate(); // a model with a tiny cutoff: search the closest pair separately
-        }
-        var r = Numerics.Evaluate.all(Potential, config, nl);
+        var nl = Neighbours.buildWith(settings.Threads, Potential.Cutoff, config);
+        var request = new Request(true, Potential.HasSiteEnergies, [], settings);
+        var r = Numerics.Potential.evaluate(Potential, config, nl, request);
         var stress = structure.IsFullyPeriodic ? Numerics.Evaluate.stress(config, r) : null;
         return Evaluation.Create(Name, r.Energy, r.SiteEnergies, r.Forces, r.Virial, stress);
     }
 
     /// <summary>
-    /// The exact derivative tensor δʲV^h(0), j = <paramref name="order"/> (1..4), of the site energy of the lattice's
+    /// The derivative tensor δʲV^h(0), j = <paramref name="order"/> (1..4), of the site energy of the lattice's
     /// element at the homogeneous lattice <paramref name="lattice"/> (3.1): every sorted tuple of neighbours ρ with
-    /// |ρ| ≤ <paramref name="radius"/> (Å) and all 3^j Cartesian components, computed with jets through the pooled form
-    /// V(g) = G(Σ_j ψ(g_j)) (no finite differences). The site interacts with the stencil Λ^h_* ∩ B_cutoff.
+    /// |ρ| ≤ <paramref name="radius"/> (Å) and all 3^j Cartesian components. Exact (jets through the pooled form
+    /// V(g) = G(Σ_j ψ(g_j)), no finite differences) when <see cref="HasExactDerivatives"/>; otherwise by centred
+    /// differences of the analytic site-energy gradient, symmetrised over index permutations and Richardson-extrapolated,
+    /// with the error estimate in <see cref="DerivativeTensor.ErrorEstimate"/>.
     /// </summary>
-    /// <exception cref="ArgumentException">order outside 1..4, radius not positive, or the lattice's element unknown to the model.</exception>
+    /// <exception cref="ArgumentException">order outside 1..4, radius not positive, the lattice's element unknown to the model, or a model without a site-energy gradient.</exception>
     public DerivativeTensor DerivativeTensors(LatticeSpec lattice, int order, double radius)
     {
         ArgumentNullException.ThrowIfNull(lattice);
@@ -102,16 +158,26 @@ public sealed class Model
             throw new ArgumentException($"radius must be a positive number (Å), got {radius.ToString(CultureInfo.InvariantCulture)}", nameof(radius));
         }
 
-        var species = Array.IndexOf(Eam.Elements, lattice.Element);
+        var species = Array.IndexOf(Potential.Elements, lattice.Element);
         if (species < 0)
         {
-            throw new ArgumentException($"model '{Name}' has no element '{lattice.Element}' (it knows {string.Join(", ", Eam.Elements)})", nameof(lattice));
+            throw new ArgumentException($"model '{Name}' has no element '{lattice.Element}' (it knows {string.Join(", ", Potential.Elements)})", nameof(lattice));
         }
 
-        var pooled = Pooled.ofEam(Eam, species);
-        var stencil = LatticeModule.stencil(lattice.Lattice, Eam.Cutoff);
-        var tensor = Derivatives.siteTensors(pooled, stencil, order, radius);
-        return new DerivativeTensor(tensor, Name);
+        var stencil = LatticeModule.stencil(lattice.Lattice, Cutoff);
+        if (pooled is not null)
+        {
+            var tensor = Derivatives.siteTensors(pooled(species), stencil, order, radius);
+            return new DerivativeTensor(tensor, Name, null);
+        }
+
+        if (Site is null)
+        {
+            throw new ArgumentException($"model '{Name}' has no site-energy gradient: derivative tensors need a site-energy model", nameof(lattice));
+        }
+
+        var result = DifferenceDerivatives.siteTensors(DifferenceDerivatives.Options.Defaults, Site, species, stencil, order, radius);
+        return new DerivativeTensor(result.Tensor, Name, result.ErrorEstimate);
     }
 
     /// <summary>The model's name and cutoff, e.g. <c>eam-w-marinica (cutoff 5.4604375 Å)</c>.</summary>

@@ -13,7 +13,42 @@ public static class QmmmInfo
 }
 
 /// <summary>
-/// The entry point of the C# facade: creates models from a short specification. Load structures with
+/// One entry of the model registry: a name (<c>eam-w-marinica</c>) or a prefix taking an argument
+/// (<c>setfl:</c> + path), how to build the model, and an example the model-generic tests run over.
+/// </summary>
+public sealed class ModelEntry
+{
+    internal ModelEntry(string name, string summary, Func<string, Model> create, string? example, Func<LatticeSpec>? testLattice)
+    {
+        Name = name;
+        Summary = summary;
+        Create = create;
+        Example = example;
+        TestLattice = testLattice;
+    }
+
+    /// <summary>The name, or a prefix ending in <c>:</c> whose argument follows it in a specification.</summary>
+    public string Name { get; }
+
+    /// <summary>One line saying what the model is.</summary>
+    public string Summary { get; }
+
+    /// <summary>True when the entry is a prefix taking an argument (<c>setfl:PATH</c>).</summary>
+    public bool TakesArgument => Name.EndsWith(':');
+
+    /// <summary>Builds the model from the argument after the prefix (empty for a plain name).</summary>
+    internal Func<string, Model> Create { get; }
+
+    /// <summary>A complete specification that works on any machine with the project's files (null: none).</summary>
+    public string? Example { get; }
+
+    /// <summary>A lattice of an element the model knows, near its equilibrium (for model-generic checks); null: none.</summary>
+    public Func<LatticeSpec>? TestLattice { get; }
+}
+
+/// <summary>
+/// The entry point of the C# facade and the model registry: maps names used on the command line and in study files
+/// to model constructors, so that a new model needs no CLI change beyond its registration. Load structures with
 /// <see cref="Structure.Load"/>, build them with <see cref="Lattices"/> and <see cref="Domains"/>, evaluate with
 /// <see cref="Model.Evaluate"/>.
 /// <code>
@@ -24,11 +59,61 @@ public static class QmmmInfo
 /// </summary>
 public static class Models
 {
-    /// <summary>The built-in model names and the setfl form accepted by <see cref="Create"/>.</summary>
-    public static IReadOnlyList<string> Known { get; } = ["eam-w-marinica", "eam-w-zhou", "setfl:PATH"];
+    private static readonly object Gate = new();
+    private static readonly List<ModelEntry> Entries = [];
+
+    static Models()
+    {
+        Register("eam-w-marinica", "Marinica et al. 2013 EAM4 for W (analytic; the default W model)",
+            _ => Model.OfEam("eam-w-marinica", Marinica.model), "eam-w-marinica", () => Lattices.Bcc("W", 3.14339));
+        Register("eam-w-zhou", "Zhou–Johnson–Wadley 2004 EAM for W (analytic, smooth cutoff 7.5–7.8925 Å)",
+            _ => Model.OfEam("eam-w-zhou", Zhou.model), "eam-w-zhou", () => Lattices.Bcc("W", 3.1648));
+        Register("setfl:", "a LAMMPS setfl file (eam/alloy, eam/fs), interpolated as LAMMPS does: setfl:PATH",
+            path => Model.OfEam("setfl:" + path, LoadSetfl(path)), null, null);
+    }
+
+    /// <summary>The registered entries, in registration order.</summary>
+    public static IReadOnlyList<ModelEntry> Registered
+    {
+        get
+        {
+            lock (Gate)
+            {
+                return [.. Entries];
+            }
+        }
+    }
+
+    /// <summary>The registered names, with <c>PATH</c>/<c>ARG</c> after prefixes (e.g. <c>setfl:PATH</c>).</summary>
+    public static IReadOnlyList<string> Known => [.. Registered.Select(e => e.TakesArgument ? e.Name + (e.Name == "setfl:" ? "PATH" : "ARG") : e.Name)];
 
     /// <summary>
-    /// Creates a model from its specification:
+    /// Registers a model under <paramref name="name"/> (a plain name, or a prefix ending in <c>:</c> whose argument
+    /// follows it). <paramref name="create"/> receives the argument (empty for plain names) and returns the model;
+    /// <paramref name="example"/> is a complete specification and <paramref name="testLattice"/> a lattice of an
+    /// element the model knows, for the model-generic checks. A later registration of the same name replaces the earlier.
+    /// </summary>
+    /// <exception cref="ArgumentException">An empty name, or one containing white space.</exception>
+    public static void Register(string name, string summary, Func<string, Model> create, string? example = null, Func<LatticeSpec>? testLattice = null)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        ArgumentNullException.ThrowIfNull(summary);
+        ArgumentNullException.ThrowIfNull(create);
+        if (name.Length == 0 || name.Any(char.IsWhiteSpace) || name == ":")
+        {
+            throw new ArgumentException($"a model name must be non-empty without white space, got '{name}'", nameof(name));
+        }
+
+        lock (Gate)
+        {
+            Entries.RemoveAll(e => e.Name == name);
+            Entries.Add(new ModelEntry(name, summary, create, example, testLattice));
+        }
+    }
+
+    /// <summary>
+    /// Creates a model from its specification: a registered name (<see cref="Registered"/>), or a registered prefix
+    /// followed by its argument. Built in:
     /// <list type="bullet">
     /// <item><c>eam-w-marinica</c>: Marinica et al. 2013 "EAM4" for W (analytic; the default W model).</item>
     /// <item><c>eam-w-zhou</c>: Zhou–Johnson–Wadley 2004 EAM for W (analytic, smooth cutoff 7.5–7.8925 Å).</item>
@@ -37,29 +122,32 @@ public static class Models
     /// eam/alloy and, if that fails, as eam/fs.</item>
     /// </list>
     /// </summary>
-    /// <exception cref="ArgumentException">Unknown specification (the message lists the known ones).</exception>
-    /// <exception cref="QmmmException">A setfl file is missing, unreadable or malformed (the message names file, line and field).</exception>
+    /// <exception cref="ArgumentException">Unknown specification (the message lists the known ones), or a prefix without its argument.</exception>
+    /// <exception cref="QmmmException">A model file is missing, unreadable or malformed (the message names file, line and field).</exception>
     public static Model Create(string spec)
     {
         ArgumentNullException.ThrowIfNull(spec);
         var s = spec.Trim();
-        switch (s)
+        var entries = Registered;
+        foreach (var e in entries)
         {
-            case "eam-w-marinica":
-                return new Model(s, Marinica.model);
-            case "eam-w-zhou":
-                return new Model(s, Zhou.model);
+            if (!e.TakesArgument && e.Name == s)
+            {
+                return e.Create("");
+            }
         }
 
-        if (s.StartsWith("setfl:", StringComparison.Ordinal))
+        // the longest matching prefix wins (e.g. taylor:3: before taylor:)
+        var prefix = entries.Where(e => e.TakesArgument && s.StartsWith(e.Name, StringComparison.Ordinal)).MaxBy(e => e.Name.Length);
+        if (prefix is not null)
         {
-            var path = s["setfl:".Length..];
-            if (path.Length == 0)
+            var arg = s[prefix.Name.Length..];
+            if (arg.Length == 0)
             {
-                throw new ArgumentException("model 'setfl:' needs a file path, e.g. setfl:W_zhou.eam.alloy", nameof(spec));
+                throw new ArgumentException($"model '{prefix.Name}' needs an argument: {prefix.Summary}", nameof(spec));
             }
 
-            return new Model(s, LoadSetfl(path));
+            return prefix.Create(arg);
         }
 
         throw new ArgumentException($"unknown model '{spec}' (known: {string.Join(", ", Known)})", nameof(spec));

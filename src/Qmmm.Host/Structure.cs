@@ -188,14 +188,14 @@ public sealed class Structure
     public Structure WithResults(Evaluation evaluation)
     {
         ArgumentNullException.ThrowIfNull(evaluation);
-        if (evaluation.SiteEnergies.Length != Count)
+        if (evaluation.Count != Count)
         {
-            throw new ArgumentException($"the evaluation is for {evaluation.SiteEnergies.Length} atoms, the structure has {Count}", nameof(evaluation));
+            throw new ArgumentException($"the evaluation is for {evaluation.Count} atoms, the structure has {Count}", nameof(evaluation));
         }
 
         var s = Clone();
         s.Energy = evaluation.Energy;
-        s.SiteEnergies = (double[])evaluation.SiteEnergies.Clone();
+        s.SiteEnergies = evaluation.SiteEnergies.Length == Count ? (double[])evaluation.SiteEnergies.Clone() : null;
         s.Forces = (double[,])evaluation.Forces.Clone();
         s.Virial = (double[,])evaluation.Virial.Clone();
         s.Stress = (double[,]?)evaluation.Stress?.Clone();

@@ -281,8 +281,8 @@ module SiteTensor =
 
         dense
 
-    // all permutations of 0..j-1
-    let private permutations (j: int) =
+    /// All permutations of 0..j-1 (j! arrays), in lexicographic order.
+    let permutations (j: int) =
         let rec perms (xs: int list) =
             match xs with
             | [] -> [ [] ]

@@ -22,7 +22,9 @@ module Potential =
 
             member _.Evaluate(config, nl, request, ws) =
                 let r =
-                    if request.Forces then
+                    if request.Forces && request.Sites.Length = 0 then
+                        Evaluate.allWith request.Settings sp config nl
+                    elif request.Forces then
                         Evaluate.partialWith request.Settings sp config nl request.Sites
                     else
                         let e = Evaluate.siteEnergiesWith request.Settings sp config nl

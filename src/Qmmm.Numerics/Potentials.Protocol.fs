@@ -82,7 +82,7 @@ type Request =
 /// Caller-owned outputs and model scratch, reused across evaluations of configurations of one size so that a
 /// relaxation's repeated force calls allocate nothing per call (STYLE 11). A model writes every output it was asked
 /// for in full; the others are left as they are. Not thread-safe: one workspace per concurrent evaluation.
-[<Sealed; AllowNullLiteral>]
+[<Sealed>]
 type Workspace() =
     let mutable site: float[] = [||]
     let mutable forces: float[] = [||]
