@@ -111,6 +111,16 @@ public static class Models
         }
     }
 
+    /// <summary>Removes the entry named <paramref name="name"/> (no effect when absent); returns whether one was removed.</summary>
+    public static bool Unregister(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        lock (Gate)
+        {
+            return Entries.RemoveAll(e => e.Name == name) > 0;
+        }
+    }
+
     /// <summary>
     /// Creates a model from its specification: a registered name (<see cref="Registered"/>), or a registered prefix
     /// followed by its argument. Built in:

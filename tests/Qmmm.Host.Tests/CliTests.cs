@@ -9,6 +9,7 @@ namespace Qmmm.Host.Tests;
 /// The <c>qmmm</c> command run in-process through <see cref="Cli.Run"/>: a happy path for each command, and for every
 /// error class the exit code, exactly one line on stderr naming what is wrong, and nothing on stdout.
 /// </summary>
+[Collection(RegistryCollection.Name)]
 public class CliTests
 {
     private static (int Code, string Out, string Err) Run(params string[] args)

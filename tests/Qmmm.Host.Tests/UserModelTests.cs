@@ -182,6 +182,7 @@ public class UserModelTests
 }
 
 /// <summary>The model registry: names and prefixes map to constructors; unknown names list what is known.</summary>
+[Collection(RegistryCollection.Name)]
 public class RegistryTests
 {
     [Fact]
@@ -199,12 +200,21 @@ public class RegistryTests
     {
         Models.Register("test-lj:", "Lennard-Jones with sigma given after the colon",
             arg => Model.FromSiteEnergy(new LennardJones(0.2, double.Parse(arg, System.Globalization.CultureInfo.InvariantCulture))));
-        var m = Models.Create("test-lj:2.7");
-        var dimer = new Structure(["Ar", "Ar"], new double[,] { { 0, 0, 0 }, { 3.0, 0, 0 } });
-        var s6 = Math.Pow(2.7 / 3.0, 6);
-        Assert.Equal(4 * 0.2 * ((s6 * s6) - s6), m.Evaluate(dimer).Energy, 1e-12);
-        var e = Assert.Throws<ArgumentException>(() => Models.Create("test-lj:"));
-        Assert.Contains("needs an argument", e.Message);
+        try
+        {
+            var m = Models.Create("test-lj:2.7");
+            var dimer = new Structure(["Ar", "Ar"], new double[,] { { 0, 0, 0 }, { 3.0, 0, 0 } });
+            var s6 = Math.Pow(2.7 / 3.0, 6);
+            Assert.Equal(4 * 0.2 * ((s6 * s6) - s6), m.Evaluate(dimer).Energy, 1e-12);
+            var e = Assert.Throws<ArgumentException>(() => Models.Create("test-lj:"));
+            Assert.Contains("needs an argument", e.Message);
+        }
+        finally
+        {
+            Assert.True(Models.Unregister("test-lj:"));
+        }
+
+        Assert.DoesNotContain(Models.Registered, e => e.Name == "test-lj:");
     }
 
     [Fact]
@@ -214,4 +224,12 @@ public class RegistryTests
         Assert.Contains("unknown model 'eam-w-nonesuch'", e.Message);
         Assert.Contains("eam-w-marinica", e.Message);
     }
+}
+
+/// <summary>Tests that change or read the global model registry run one at a time (not in parallel with each other).</summary>
+[CollectionDefinition(Name)]
+public sealed class RegistryCollection
+{
+    /// <summary>The collection's name.</summary>
+    public const string Name = "model registry";
 }

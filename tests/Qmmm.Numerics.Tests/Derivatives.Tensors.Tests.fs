@@ -597,11 +597,15 @@ let tests =
                       (sqrt accV)
                       (sprintf "(3.6) order %d" j)
 
+                  let quarter =
+                      { t with
+                          Values = t.Values |> Array.map (fun v -> 0.25 * v) }
+
                   Expect.floatClose
                       Accuracy.veryHigh
-                      (SiteTensor.norm gamma (SiteTensor.sub t t))
-                      0.0
-                      "difference with itself"
+                      (SiteTensor.norm gamma (SiteTensor.sub t quarter))
+                      (0.75 * sqrt acc)
+                      "|t − t/4| = 3/4 |t| (3.1)"
 
           testCase "the outer map of EAM from a Taylor evaluation of G equals the directly written derivatives"
           <| fun () ->

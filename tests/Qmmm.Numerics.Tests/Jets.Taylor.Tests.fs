@@ -219,19 +219,32 @@ let tests =
 
               Expect.floatClose Accuracy.veryHigh (f3 v.[0] v.[1] v.[2]).Value (f3 x.[0] x.[1] x.[2]) "value"
 
-          testCase "perturbations cannot be confused: d/dx [x ∂_y f(x, y)] is read from one Taylor of f, not by nesting"
+          testCase "perturbations cannot be confused: no jet can hold another jet (every coefficient is a float)"
           <| fun () ->
-              // Siskind–Pearlmutter: d/dx (x · d/dy (x y)) = d/dx (x · x) = 2x. Untagged nested duals give x instead.
-              // With Taylor both directions are explicit variables of ONE polynomial of f(x, y) = x y:
-              // d/dx [x ∂_y f] = ∂_y f + x ∂_x ∂_y f.
-              let x0, y0 = 0.7, -1.3
-              let v = Taylor.Variables(2, [| x0; y0 |])
-              let f = v.[0] * v.[1]
-              let result = f.Partial [| 1 |] + x0 * f.Partial [| 0; 1 |]
-              Expect.floatClose Accuracy.veryHigh result (2.0 * x0) "2x, not x"
-              // and the classic d/dx (x · d/dy (x + y)) = 1
-              let g = v.[0] + v.[1]
-              Expect.floatClose Accuracy.veryHigh (g.Partial [| 1 |] + x0 * g.Partial [| 0; 1 |]) 1.0 "1, not 2"
+              // STYLE 17: Dual, Jet and Taylor carry plain float coefficients, so Jet<Jet>-style nesting (where
+              // untagged perturbations get mixed up, Siskind–Pearlmutter) cannot be written; mixed derivatives come from
+              // one multivariate Taylor. This fails if a jet type ever gets a field of a non-float type.
+              let allowed =
+                  [ typeof<float>
+                    typeof<float[]>
+                    typeof<int>
+                    typeof<int[]>
+                    typeof<TaylorShape> ]
+
+              for ty in [ typeof<Dual>; typeof<Jet>; typeof<Taylor> ] do
+                  let fields =
+                      ty.GetFields(
+                          System.Reflection.BindingFlags.Instance
+                          ||| System.Reflection.BindingFlags.Public
+                          ||| System.Reflection.BindingFlags.NonPublic
+                      )
+
+                  Expect.isNonEmpty fields (sprintf "%s has fields" ty.Name)
+
+                  for f in fields do
+                      Expect.isTrue
+                          (List.contains f.FieldType allowed)
+                          (sprintf "%s.%s has type %s" ty.Name f.Name f.FieldType.Name)
 
           testCase "derivatives in one variable never leak into another: separable functions factorise exactly"
           <| fun () ->
