@@ -1,6 +1,6 @@
 /// Neighbour-list construction throughput (atoms per second) of `Neighbours.build` against the previous cell-list
 /// builder (`buildSimple`: per-atom search, rows sorted with Array.Sort) measured in the same run, on
-/// perturbed periodic bcc W cells; and `Neighbours.closestPair` against the previous closest-pair search (cell-list
+/// perturbed periodic bcc W cells; and `ClosestPair.find` against the previous closest-pair search (cell-list
 /// neighbour lists of doubling cutoff, scanned for the minimum).
 module Qmmm.Bench.Neighbours
 
@@ -20,16 +20,16 @@ let private loadAverage () =
 /// The previous `Neighbours.build` (commit d48d9d3), kept verbatim as the baseline: one search per atom over the
 /// neighbouring bins, each row collected as packed (j, shift) keys and sorted with `Array.Sort`, then decoded. Same
 /// entries and order as `Neighbours.reference`; returns the list and the number of candidates tested.
-let buildSimple (chunks: int) (cutoff: float) (config: Configuration) : NeighbourList * int64 =
+let buildSimple (chunks: int) (cutoff: float) (config: Configuration) =
     Validate.positive "cutoff" cutoff
     Validate.finite "cutoff" cutoff
-    Neighbours.validate config
+    CellList.validate config
     let n = config.Count
     let x = config.Positions
     let cell = config.Cell
     let per = cell.Pbc
     let a = Array.init 3 (Cell.vector cell)
-    let f = Neighbours.frame cell
+    let f = CellList.frame cell
     let det = Vec3.dot f.[0] (Vec3.cross f.[1] f.[2])
     // reciprocal rows b_i (f_i . b_j = delta_ij): fractional coordinate s_i = b_i . x
     let b =
@@ -306,34 +306,26 @@ let buildSimple (chunks: int) (cutoff: float) (config: Configuration) : Neighbou
     else
         Threading.Tasks.Parallel.For(0, chunks, decode) |> ignore
 
-    { Cutoff = cutoff
-      Start = start
-      Index = index
-      Vectors = vectors
-      Distances = dist
-      Skin = 0.0
-      BuiltPositions = Array.copy config.Positions
-      BuiltCell = config.Cell },
-    candidates
+    struct (start, index, vectors, dist), candidates
 
 /// The previous `closestPair`: neighbour lists (previous builder) of a doubling cutoff, scanned for the first pair.
 let private closestPairSimple (config: Configuration) =
     let n = config.Count
-    let f = Neighbours.frame config.Cell
+    let f = CellList.frame config.Cell
     let vol = abs (Vec3.dot f.[0] (Vec3.cross f.[1] f.[2]))
     let mutable cutoff = max 1e-3 (Math.Cbrt(vol / float n))
     let mutable best = struct (-1, -1, Double.PositiveInfinity)
     let mutable found = false
 
     while not found do
-        let nl, _ = buildSimple 1 cutoff config
+        let struct (start, index, _, dist), _ = buildSimple 1 cutoff config
 
         for i in 0 .. n - 1 do
-            for e in nl.Start.[i] .. nl.Start.[i + 1] - 1 do
+            for e in start.[i] .. start.[i + 1] - 1 do
                 let struct (_, _, d) = best
 
-                if nl.Index.[e] >= i && nl.Distances.[e] < d then
-                    best <- struct (i, nl.Index.[e], nl.Distances.[e])
+                if index.[e] >= i && dist.[e] < d then
+                    best <- struct (i, index.[e], dist.[e])
                     found <- true
 
         cutoff <- 2.0 * cutoff
@@ -413,10 +405,10 @@ let run (args: string[]) =
             report (sprintf "  build, %d threads (wall)" threads) (float n / wAll) (sprintf "atoms/s  (%.3f s)" wAll)
 
         let wClosest, cClosest, wClosestOld, cClosestOld =
-            interleaved reps (fun () -> Neighbours.closestPair config |> ignore) (fun () ->
+            interleaved reps (fun () -> ClosestPair.find config |> ignore) (fun () ->
                 closestPairSimple config |> ignore)
 
-        let struct (i, j, d) = Neighbours.closestPair config
+        let struct (i, j, d) = ClosestPair.find config
         let struct (i0, j0, d0) = closestPairSimple config
 
         if (i, j, d) <> (i0, j0, d0) then

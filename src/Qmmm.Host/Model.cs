@@ -126,11 +126,11 @@ public sealed class Model
         var settings = EvaluationSettings.Defaults;
         if (threads is int t)
         {
-            settings = new EvaluationSettings(t, settings.Chunks, settings.Generic);
+            settings = new EvaluationSettings(t, settings.Chunks, settings.Generic, settings.Skin);
         }
 
-        var nl = Neighbours.buildWith(settings.Threads, Potential.Cutoff, config);
         var request = new Request(true, Potential.HasSiteEnergies, [], settings);
+        var nl = Numerics.Potential.neighbourList(Potential, request, 0.0, config);
         var r = Numerics.Potential.evaluate(Potential, config, nl, request);
         var stress = structure.IsFullyPeriodic ? Numerics.Evaluate.stress(config, r) : null;
         return Evaluation.Create(Name, r.Energy, r.SiteEnergies, r.Forces, r.Virial, stress);

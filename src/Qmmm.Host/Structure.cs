@@ -266,7 +266,7 @@ public sealed class Structure
     /// </summary>
     public (int I, int J, double Distance) ClosestPair()
     {
-        var struct_ = Neighbours.closestPair(ToConfiguration());
+        var struct_ = Numerics.ClosestPair.find(ToConfiguration());
         return (struct_.Item1, struct_.Item2, struct_.Item3);
     }
 

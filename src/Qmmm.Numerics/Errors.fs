@@ -37,6 +37,11 @@ module Validate =
         if not (value > 0.0) then
             invalidArg name (sprintf "%s must be positive, got %g" name value)
 
+    /// Raises unless `value >= 0` (NaN fails).
+    let nonNegative (name: string) (value: float) =
+        if not (value >= 0.0) then
+            invalidArg name (sprintf "%s must be non-negative, got %g" name value)
+
     /// Raises unless `lo <= value <= hi`.
     let intInRange (name: string) (lo: int) (hi: int) (value: int) =
         if value < lo || value > hi then

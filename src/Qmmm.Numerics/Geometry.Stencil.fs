@@ -114,9 +114,10 @@ module Stencil =
         let n = nl.Count
         let start = Array.zeroCreate (n + 1)
         let keep = Array.zeroCreate nl.Pairs
+        let vs = Neighbours.vectors nl reference.Positions
 
         for e in 0 .. nl.Pairs - 1 do
-            let v = Vec3.get nl.Vectors e
+            let v = Vec3.get vs e
             let mutable hit = false
 
             for r in all do
@@ -138,22 +139,19 @@ module Stencil =
 
         let m = start.[n]
         let index = Array.zeroCreate m
-        let vectors = Array.zeroCreate (3 * m)
-        let dist = Array.zeroCreate m
+        let image = Array.zeroCreate m
         let mutable k = 0
 
         for e in 0 .. nl.Pairs - 1 do
             if keep.[e] then
                 index.[k] <- nl.Index.[e]
-                Vec3.set vectors k (Vec3.get nl.Vectors e)
-                dist.[k] <- nl.Distances.[e]
+                image.[k] <- nl.Image.[e]
                 k <- k + 1
 
         { nl with
             Start = start
             Index = index
-            Vectors = vectors
-            Distances = dist }
+            Image = image }
 
     /// The site stencil norms |Du(ℓ)|_N = (Σ_{ρ ∈ N(ℓ)−ℓ} |u(ℓ+ρ) − u(ℓ)|²)^{1/2} of (2.2) for every site ℓ, with N(ℓ)
     /// given by `bonds` and u a displacement field (3 floats per site, Å).

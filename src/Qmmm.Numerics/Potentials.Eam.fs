@@ -67,20 +67,17 @@ type internal ICubicTable =
 /// count). The pair kernels are inlined into the loops (`InlineIfLambda`): no call, closure or allocation per pair.
 module internal EamFast =
 
-    /// True when the full-list entry k of atom i (neighbour j) represents its unordered pair in the half list.
-    let inline isHalf (i: int) (j: int) (vec: float[]) (k: int) =
-        if j <> i then
-            j > i
-        else
-            let x = vec.[3 * k]
-            let y = vec.[3 * k + 1]
-            x > 0.0 || (x = 0.0 && (y > 0.0 || (y = 0.0 && vec.[3 * k + 2] > 0.0)))
+    /// True when entry (i, j, vector g) of a list represents its unordered pair once: every entry of a half list;
+    /// in a full list the entry `Neighbours.keepsHalf` accepts (j > i, or a self-image with g lexicographically > 0).
+    let inline isHalf (half: bool) (i: int) (j: int) (g: Vec3) =
+        half || Neighbours.keepsHalf i j g.X g.Y g.Z
 
     /// Pass 1 for forces over atoms lo .. hi-1: buf[i] += ρ to i, buf[j] += ρ to j for every half pair within the
     /// cutoff; `kernel zi zj r` returns (ρ_ab(r), ρ_ba(r)).
     let inline densityPass
         ([<InlineIfLambda>] kernel: int -> int -> float -> struct (float * float))
         (nl: NeighbourList)
+        (x: float[])
         (z: int[])
         (cutoff: float)
         (lo: int)
@@ -89,8 +86,7 @@ module internal EamFast =
         =
         let start = nl.Start
         let index = nl.Index
-        let dist = nl.Distances
-        let vec = nl.Vectors
+        let halfList = nl.Half
 
         for i in lo .. hi - 1 do
             let zi = z.[i]
@@ -99,8 +95,10 @@ module internal EamFast =
             for k in start.[i] .. start.[i + 1] - 1 do
                 let j = index.[k]
 
-                if isHalf i j vec k then
-                    let r = dist.[k]
+                let g = Neighbours.vector nl x i k
+
+                if isHalf halfList i j g then
+                    let r = Vec3.norm g
 
                     if r < cutoff then
                         let struct (ri, rj) = kernel zi z.[j] r
@@ -114,6 +112,7 @@ module internal EamFast =
     let inline energyPass
         ([<InlineIfLambda>] kernel: int -> int -> float -> struct (float * float * float))
         (nl: NeighbourList)
+        (x: float[])
         (z: int[])
         (cutoff: float)
         (lo: int)
@@ -122,8 +121,7 @@ module internal EamFast =
         =
         let start = nl.Start
         let index = nl.Index
-        let dist = nl.Distances
-        let vec = nl.Vectors
+        let halfList = nl.Half
 
         for i in lo .. hi - 1 do
             let zi = z.[i]
@@ -133,16 +131,18 @@ module internal EamFast =
             for k in start.[i] .. start.[i + 1] - 1 do
                 let j = index.[k]
 
-                if isHalf i j vec k then
-                    let r = dist.[k]
+                let g = Neighbours.vector nl x i k
+
+                if isHalf halfList i j g then
+                    let r = Vec3.norm g
 
                     if r < cutoff then
                         let struct (ri, rj, phi) = kernel zi z.[j] r
-                        let half = 0.5 * phi
+                        let halfPhi = 0.5 * phi
                         rhoI <- rhoI + ri
-                        phiI <- phiI + half
+                        phiI <- phiI + halfPhi
                         buf.[2 * j] <- buf.[2 * j] + rj
-                        buf.[2 * j + 1] <- buf.[2 * j + 1] + half
+                        buf.[2 * j + 1] <- buf.[2 * j + 1] + halfPhi
 
             buf.[2 * i] <- buf.[2 * i] + rhoI
             buf.[2 * i + 1] <- buf.[2 * i + 1] + phiI
@@ -156,6 +156,7 @@ module internal EamFast =
         ([<InlineIfLambda>] weight: int -> float)
         ([<InlineIfLambda>] kernel: int -> int -> float -> float -> float -> struct (float * float * float))
         (nl: NeighbourList)
+        (x: float[])
         (z: int[])
         (cutoff: float)
         (lo: int)
@@ -167,8 +168,7 @@ module internal EamFast =
         =
         let start = nl.Start
         let index = nl.Index
-        let dist = nl.Distances
-        let vec = nl.Vectors
+        let halfList = nl.Half
         let mutable wxx = 0.0
         let mutable wyy = 0.0
         let mutable wzz = 0.0
@@ -188,20 +188,22 @@ module internal EamFast =
             for k in start.[i] .. start.[i + 1] - 1 do
                 let j = index.[k]
 
-                if isHalf i j vec k then
-                    let r = dist.[k]
+                let g = Neighbours.vector nl x i k
+
+                if isHalf halfList i j g then
+                    let r = Vec3.norm g
 
                     if r < cutoff then
                         let struct (phi, dphi, emb) = kernel zi z.[j] r fpi fp.[j]
                         let wj = weight j
                         let c = (wi + wj) * dphi + emb
-                        let x = vec.[3 * k]
-                        let y = vec.[3 * k + 1]
-                        let zz = vec.[3 * k + 2]
+                        let gx0 = g.X
+                        let gy0 = g.Y
+                        let gz0 = g.Z
                         // g = y_j + shift - y_i: ∂E/∂y_j = (dE/dr) g/r, ∂E/∂y_i = -(dE/dr) g/r
-                        let gx = c * x
-                        let gy = c * y
-                        let gz = c * zz
+                        let gx = c * gx0
+                        let gy = c * gy0
+                        let gz = c * gz0
                         gxI <- gxI - gx
                         gyI <- gyI - gy
                         gzI <- gzI - gz
@@ -211,12 +213,12 @@ module internal EamFast =
                         buf.[o + 1] <- buf.[o + 1] + gy
                         buf.[o + 2] <- buf.[o + 2] + gz
                         buf.[o + 3] <- buf.[o + 3] + wj * phi
-                        wxx <- wxx - x * gx
-                        wyy <- wyy - y * gy
-                        wzz <- wzz - zz * gz
-                        wxy <- wxy - x * gy
-                        wxz <- wxz - x * gz
-                        wyz <- wyz - y * gz
+                        wxx <- wxx - gx0 * gx
+                        wyy <- wyy - gy0 * gy
+                        wzz <- wzz - gz0 * gz
+                        wxy <- wxy - gx0 * gy
+                        wxz <- wxz - gx0 * gz
+                        wyz <- wyz - gy0 * gz
 
             let o = 4 * i
             buf.[o] <- buf.[o] + gxI
@@ -260,13 +262,14 @@ module internal EamFast =
     [<AbstractClass>]
     type Kernel() =
         /// `densityPass` over atoms lo .. hi-1 into buf.
-        abstract Densities: nl: NeighbourList * z: int[] * lo: int * hi: int * buf: float[] -> unit
+        abstract Densities: nl: NeighbourList * x: float[] * z: int[] * lo: int * hi: int * buf: float[] -> unit
         /// `energyPass` over atoms lo .. hi-1 into buf.
-        abstract Energies: nl: NeighbourList * z: int[] * lo: int * hi: int * buf: float[] -> unit
+        abstract Energies: nl: NeighbourList * x: float[] * z: int[] * lo: int * hi: int * buf: float[] -> unit
 
         /// `forcePass` over atoms lo .. hi-1; site weights ½ when `half` is empty, else half[i] (½ or 0).
         abstract Forces:
             nl: NeighbourList *
+            x: float[] *
             z: int[] *
             lo: int *
             hi: int *
@@ -295,7 +298,7 @@ module internal EamFast =
                 let a, b = ab / n, ab % n
                 obj.ReferenceEquals(m.Density.[ab], m.Density.[b * n + a]))
 
-        override _.Densities(nl, z, lo, hi, buf) =
+        override _.Densities(nl, x, z, lo, hi, buf) =
             densityPass
                 (fun zi zj r ->
                     let ab = zi * n + zj
@@ -306,13 +309,14 @@ module internal EamFast =
                     else
                         struct (ri, densF.[zj * n + zi] r))
                 nl
+                x
                 z
                 cutoff
                 lo
                 hi
                 buf
 
-        override _.Energies(nl, z, lo, hi, buf) =
+        override _.Energies(nl, x, z, lo, hi, buf) =
             energyPass
                 (fun zi zj r ->
                     let ab = zi * n + zj
@@ -320,13 +324,14 @@ module internal EamFast =
                     let rj = if same.[ab] then ri else densF.[zj * n + zi] r
                     struct (ri, rj, pairF.[ab] r))
                 nl
+                x
                 z
                 cutoff
                 lo
                 hi
                 buf
 
-        override _.Forces(nl, z, lo, hi, fp, half, buf, w, wo) =
+        override _.Forces(nl, x, z, lo, hi, fp, half, buf, w, wo) =
             let n, pairD, densD, same = n, pairD, densD, same
 
             if half.Length = 0 then
@@ -334,6 +339,7 @@ module internal EamFast =
                     (fun _ -> 0.5)
                     (fun zi zj r fpi fpj -> radialForce n pairD densD same zi zj r fpi fpj)
                     nl
+                    x
                     z
                     cutoff
                     lo
@@ -347,6 +353,7 @@ module internal EamFast =
                     (fun i -> half.[i])
                     (fun zi zj r fpi fpj -> radialForce n pairD densD same zi zj r fpi fpj)
                     nl
+                    x
                     z
                     cutoff
                     lo
@@ -524,7 +531,7 @@ module internal EamFast =
         let p1 = t.P1
         let p2 = t.P2
 
-        override _.Densities(nl, z, lo, hi, buf) =
+        override _.Densities(nl, x, z, lo, hi, buf) =
             // the tables as locals of the loop (the JIT keeps them in registers instead of reloading fields)
             let n, inv, last, s1, types, same, p1 = n, inv, last, s1, types, same, p1
 
@@ -542,13 +549,14 @@ module internal EamFast =
                         let vb = ((c.[o + 4] * p + c.[o + 5]) * p + c.[o + 6]) * p + c.[o + 7]
                         if zi <= zj then struct (va, vb) else struct (vb, va))
                 nl
+                x
                 z
                 cutoff
                 lo
                 hi
                 buf
 
-        override _.Energies(nl, z, lo, hi, buf) =
+        override _.Energies(nl, x, z, lo, hi, buf) =
             // the tables as locals of the loop (the JIT keeps them in registers instead of reloading fields)
             let n, inv, last, s1, s2, types, same, p1, p2 =
                 n, inv, last, s1, s2, types, same, p1, p2
@@ -575,13 +583,14 @@ module internal EamFast =
                         else
                             struct (vb, va, phi))
                 nl
+                x
                 z
                 cutoff
                 lo
                 hi
                 buf
 
-        override _.Forces(nl, z, lo, hi, fp, half, buf, w, wo) =
+        override _.Forces(nl, x, z, lo, hi, fp, half, buf, w, wo) =
             // the tables as locals of the loop (the JIT keeps them in registers instead of reloading fields)
             let n, inv, last, s2, types, same, p2 = n, inv, last, s2, types, same, p2
 
@@ -590,6 +599,7 @@ module internal EamFast =
                     (fun _ -> 0.5)
                     (fun zi zj r fpi fpj -> setflForce inv last s2 types same p2 n zi zj r fpi fpj)
                     nl
+                    x
                     z
                     cutoff
                     lo
@@ -603,6 +613,7 @@ module internal EamFast =
                     (fun i -> half.[i])
                     (fun zi zj r fpi fpj -> setflForce inv last s2 types same p2 n zi zj r fpi fpj)
                     nl
+                    x
                     z
                     cutoff
                     lo
@@ -678,7 +689,7 @@ module Eam =
         member private _.Give(s: EamFast.Scratch) = cache <- s
 
         interface Evaluate.IFastEvaluation with
-            member this.Evaluate(settings, z, nl, mask, site, forces, virial) =
+            member this.Evaluate(settings, z, x, nl, mask, site, forces, virial) =
                 let atoms = z.Length
                 let chunks = max 1 (min settings.Chunks atoms)
                 let scratch = this.Take(atoms, chunks)
@@ -694,10 +705,10 @@ module Eam =
 
                     if withForces then
                         Array.Clear(buf, 0, atoms)
-                        kernel.Densities(nl, z, lo, hi, buf)
+                        kernel.Densities(nl, x, z, lo, hi, buf)
                     else
                         Array.Clear(buf, 0, 2 * atoms)
-                        kernel.Energies(nl, z, lo, hi, buf))
+                        kernel.Energies(nl, x, z, lo, hi, buf))
                 |> ignore
 
                 // per atom: ρ̄ reduced in chunk order, F(ρ̄) and F'(ρ̄)
@@ -740,7 +751,7 @@ module Eam =
                     Evaluate.forChunks settings atoms (fun c lo hi ->
                         let buf = buffers.[c]
                         Array.Clear(buf, 0, 4 * atoms)
-                        kernel.Forces(nl, z, lo, hi, fp, half, buf, virials, 9 * c))
+                        kernel.Forces(nl, x, z, lo, hi, fp, half, buf, virials, 9 * c))
                     |> ignore
 
                     // reduction in chunk order; F = -∂E/∂y

@@ -32,12 +32,14 @@ module Evaluate =
     type internal IFastEvaluation =
         /// Writes the site energies V_ℓ (eV) into `site` (N entries) and, when `forces` is not empty, the forces
         /// -∂E/∂y (eV/Å) into `forces` (3N) and the virial -∂E/∂ε (eV) into `virial` (9). `species` holds the
-        /// species index of every atom; `nl` is a full list with cutoff >= the model's. When `mask` is not empty
+        /// species index of every atom, `positions` the configuration's (3 per atom, Å); `nl` is a full or half list
+        /// current for them with cutoff >= the model's. When `mask` is not empty
         /// (N entries; only with forces), the energy is the partial energy of the sites with mask[ℓ] = true: site
         /// energies are 0 outside the selection, forces and virial are those of the partial energy.
         abstract Evaluate:
             settings: Settings *
             species: int[] *
+            positions: float[] *
             nl: NeighbourList *
             mask: bool[] *
             site: float[] *
@@ -109,16 +111,28 @@ module Evaluate =
 
     /// Copies the neighbours of atom i closer than `cutoff` into the scratch arrays (vectors, species, and, when `idx`
     /// is not empty, the neighbour atom indices); returns their number.
-    let private gather (nl: NeighbourList) (z: int[]) (cutoff: float) (i: int) (rs: float[]) (zs: int[]) (idx: int[]) =
+    let private gather
+        (nl: NeighbourList)
+        (x: float[])
+        (z: int[])
+        (cutoff: float)
+        (i: int)
+        (rs: float[])
+        (zs: int[])
+        (idx: int[])
+        =
         let mutable c = 0
         let withIndex = idx.Length > 0
+        let c2 = cutoff * cutoff
 
         for k in nl.Start.[i] .. nl.Start.[i + 1] - 1 do
-            if nl.Distances.[k] < cutoff then
+            let v = Neighbours.vector nl x i k
+
+            if Vec3.dot v v < c2 then
                 let j = nl.Index.[k]
-                rs.[3 * c] <- nl.Vectors.[3 * k]
-                rs.[3 * c + 1] <- nl.Vectors.[3 * k + 1]
-                rs.[3 * c + 2] <- nl.Vectors.[3 * k + 2]
+                rs.[3 * c] <- v.X
+                rs.[3 * c + 1] <- v.Y
+                rs.[3 * c + 2] <- v.Z
                 zs.[c] <- z.[j]
 
                 if withIndex then
@@ -133,9 +147,12 @@ module Evaluate =
         (settings: Settings)
         (pot: ISitePotential)
         (z: int[])
+        (x: float[])
         (nl: NeighbourList)
         (e: float[])
         =
+        // whole neighbourhoods: a half list is seen from both atoms first
+        let nl = Neighbours.toFull nl
         let m = maxNeighbours nl
         let cutoff = pot.Cutoff
 
@@ -144,20 +161,21 @@ module Evaluate =
             let zs = Array.zeroCreate m
 
             for i in lo .. hi - 1 do
-                let c = gather nl z cutoff i rs zs [||]
+                let c = gather nl x z cutoff i rs zs [||]
                 e.[i] <- pot.SiteEnergy(z.[i], rs, zs, 0, c))
         |> ignore
 
     /// Site energies V_ℓ (eV) of every atom (float path, no derivatives), with explicit settings.
-    /// `nl` must be a full list of `config` with cutoff >= the model's cutoff. Models with their own
+    /// `nl` must be a neighbour list current for `config` (a half list is expanded for the generic path) with cutoff >= the model's cutoff. Models with their own
     /// whole-configuration evaluation (EAM) use it unless `settings.Generic` is set.
     let siteEnergiesWith (settings: Settings) (pot: ISitePotential) (config: Configuration) (nl: NeighbourList) =
         let z = check settings pot config nl
         let e = Array.zeroCreate config.Count
 
         match pot with
-        | :? IFastEvaluation as fast when not settings.Generic -> fast.Evaluate(settings, z, nl, [||], e, [||], [||])
-        | _ -> siteEnergiesGeneric settings pot z nl e
+        | :? IFastEvaluation as fast when not settings.Generic ->
+            fast.Evaluate(settings, z, config.Positions, nl, [||], e, [||], [||])
+        | _ -> siteEnergiesGeneric settings pot z config.Positions nl e
 
         e
 
@@ -186,9 +204,12 @@ module Evaluate =
         (settings: Settings)
         (pot: ISitePotential)
         (z: int[])
+        (x: float[])
         (nl: NeighbourList)
         (mask: bool[])
         =
+        // whole neighbourhoods: a half list is seen from both atoms first
+        let nl = Neighbours.toFull nl
         let n = z.Length
         let all = mask.Length = 0
         let site = Array.zeroCreate n
@@ -217,7 +238,7 @@ module Evaluate =
 
             for i in lo .. hi - 1 do
                 if all || mask.[i] then
-                    let c = gather nl z cutoff i rs zs idx
+                    let c = gather nl x z cutoff i rs zs idx
                     site.[i] <- pot.SiteGradient(z.[i], rs, zs, 0, c, grad)
                     let mutable sx = 0.0
                     let mutable sy = 0.0
@@ -267,13 +288,13 @@ module Evaluate =
         // deterministic reduction in chunk order; F = -dE/dy
         let forces = Array.zeroCreate (3 * n)
 
-        for x in 0 .. 3 * n - 1 do
+        for q in 0 .. 3 * n - 1 do
             let mutable s = 0.0
 
             for ch in 0 .. chunks - 1 do
-                s <- s + buffers.[ch].[x]
+                s <- s + buffers.[ch].[q]
 
-            forces.[x] <- -s
+            forces.[q] <- -s
 
         let virial = Array.zeroCreate 9
 
@@ -304,12 +325,12 @@ module Evaluate =
             let site = Array.zeroCreate n
             let forces = Array.zeroCreate (3 * n)
             let virial = Array.zeroCreate 9
-            fast.Evaluate(settings, z, nl, mask, site, forces, virial)
+            fast.Evaluate(settings, z, config.Positions, nl, mask, site, forces, virial)
             Results.Create(total site, site, forces, virial)
-        | _ -> gradientGeneric settings pot z nl mask
+        | _ -> gradientGeneric settings pot z config.Positions nl mask
 
     /// Energy, site energies, forces (-∂E/∂y) and virial (-∂E/∂ε) in one pass, with explicit settings.
-    /// `nl` must be a full list of `config` with cutoff >= the model's cutoff; raises ArgumentException otherwise, or when
+    /// `nl` must be a neighbour list current for `config` (a half list is expanded for the generic path) with cutoff >= the model's cutoff; raises ArgumentException otherwise, or when
     /// a species of `config` is unknown to the model (naming the element).
     let allWith (settings: Settings) (pot: ISitePotential) (config: Configuration) (nl: NeighbourList) : Results =
         gradientCore settings pot config nl [||]

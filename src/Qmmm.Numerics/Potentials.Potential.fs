@@ -7,6 +7,44 @@ open System
 [<RequireQualifiedAccess>]
 module Potential =
 
+    /// One evaluation of a site potential through `Evaluate` into the workspace (the body of `SiteAdapter`).
+    let private runSite
+        (sp: ISitePotential)
+        (config: Configuration)
+        (nl: NeighbourList)
+        (request: Request)
+        (ws: Workspace)
+        =
+        let r =
+            if request.Forces && request.Sites.Length = 0 then
+                Evaluate.allWith request.Settings sp config nl
+            elif request.Forces then
+                Evaluate.partialWith request.Settings sp config nl request.Sites
+            else
+                let e = Evaluate.siteEnergiesWith request.Settings sp config nl
+
+                if request.Sites.Length > 0 then
+                    for i in 0 .. e.Length - 1 do
+                        if not request.Sites.[i] then
+                            e.[i] <- 0.0
+
+                let mutable s = 0.0
+
+                for v in e do
+                    s <- s + v
+
+                { Energy = s
+                  SiteEnergies = e
+                  Forces = [||]
+                  Virial = [||] }
+
+        ws.Energy <- r.Energy
+        Array.blit r.SiteEnergies 0 ws.SiteEnergies 0 r.SiteEnergies.Length
+
+        if request.Forces then
+            Array.blit r.Forces 0 ws.Forces 0 r.Forces.Length
+            Array.blit r.Virial 0 ws.Virial 0 9
+
     /// The generic adapter: a site potential as a whole-configuration model. Energies and forces come from
     /// `Evaluate` (the model's own fast path when it has one, e.g. EAM, else the generic per-site path); the total
     /// energy is the sum of the site energies (the definition for this family).
@@ -20,36 +58,13 @@ module Potential =
             member _.Cutoff = sp.Cutoff
             member _.HasSiteEnergies = true
 
-            member _.Evaluate(config, nl, request, ws) =
-                let r =
-                    if request.Forces && request.Sites.Length = 0 then
-                        Evaluate.allWith request.Settings sp config nl
-                    elif request.Forces then
-                        Evaluate.partialWith request.Settings sp config nl request.Sites
-                    else
-                        let e = Evaluate.siteEnergiesWith request.Settings sp config nl
+            member _.Evaluate(config, nl, request, ws) = runSite sp config nl request ws
 
-                        if request.Sites.Length > 0 then
-                            for i in 0 .. e.Length - 1 do
-                                if not request.Sites.[i] then
-                                    e.[i] <- 0.0
-
-                        let mutable s = 0.0
-
-                        for v in e do
-                            s <- s + v
-
-                        { Energy = s
-                          SiteEnergies = e
-                          Forces = [||]
-                          Virial = [||] }
-
-                ws.Energy <- r.Energy
-                Array.blit r.SiteEnergies 0 ws.SiteEnergies 0 r.SiteEnergies.Length
-
-                if request.Forces then
-                    Array.blit r.Forces 0 ws.Forces 0 r.Forces.Length
-                    Array.blit r.Virial 0 ws.Virial 0 9
+        interface IHalfListPotential with
+            member _.AcceptsHalfList(request) =
+                match box sp with
+                | :? Evaluate.IFastEvaluation -> not request.Settings.Generic
+                | _ -> false
 
     /// A site potential (Potentials.SitePotential.fs) as a whole-configuration model: site energies, energy
     /// E = Σ_ℓ V_ℓ, forces, virial and partial energies written once for the family (STYLE 5, 6).
@@ -133,11 +148,35 @@ module Potential =
                     "config"
                     (sprintf "model '%s' has no element '%s' (it knows %s)" pot.Name s (String.concat ", " elements))
 
+    /// True when `pot` evaluates `request` from a half list (`IHalfListPotential`).
+    let acceptsHalfList (pot: IPotential) (request: Request) =
+        match box pot with
+        | :? IHalfListPotential as h -> h.AcceptsHalfList request
+        | _ -> false
+
+    /// The neighbour list `pot` needs for `request` on `config`: half when the model accepts one, else full; cutoff the
+    /// model's, with the given Verlet skin (Å) and thread count.
+    let neighbourList (pot: IPotential) (request: Request) (skin: float) (config: Configuration) =
+        Neighbours.buildList
+            { Skin = skin
+              Half = acceptsHalfList pot request
+              Threads = request.Settings.Threads }
+            pot.Cutoff
+            config
+
     /// Evaluates `pot` on `config` into the caller's workspace (sized here), after checking the arguments
     /// (`nl` current for `config`, cutoff ≥ the model's, elements known) and before returning that every output asked
-    /// for is finite (else `ComputationException` naming the model and atom).
+    /// for is finite (else `ComputationException` naming the model and atom). A half list given to a model that needs
+    /// whole neighbourhoods is expanded to a full one first.
     let evaluateInto (pot: IPotential) (config: Configuration) (nl: NeighbourList) (request: Request) (ws: Workspace) =
         checkArguments pot config nl request
+
+        let nl =
+            if nl.Half && not (acceptsHalfList pot request) then
+                Neighbours.toFull nl
+            else
+                nl
+
         ws.Prepare config.Count
         pot.Evaluate(config, nl, request, ws)
         checkFinite pot request ws
@@ -151,14 +190,11 @@ module Potential =
     /// Energy, forces, virial and (where the model defines them) site energies of `config`, building the neighbour
     /// list on the way (cutoff = the model's). For repeated evaluations use a `Calculator`.
     let compute (pot: IPotential) (config: Configuration) : Results =
-        let nl = Neighbours.build pot.Cutoff config
-
-        evaluate
-            pot
-            config
-            nl
+        let request =
             { Request.All with
                 SiteEnergies = pot.HasSiteEnergies }
+
+        evaluate pot config (neighbourList pot request 0.0 config) request
 
 /// A model bound to a neighbour list and a workspace that it keeps across evaluations (ASE's calculator, LAMMPS's
 /// neighbour reuse): each call checks whether the list is still current for the configuration
@@ -182,21 +218,35 @@ type Calculator(model: IPotential, settings: EvaluationSettings) =
     /// The workspace holding the outputs of the last evaluation.
     member _.Workspace = ws
 
-    /// A neighbour list current for `config`: the kept one when still valid, else a new one.
-    member _.NeighbourList(config: Configuration) =
+    /// A neighbour list current for `config` (skin `Settings.Skin`; half when the model accepts one for `request`):
+    /// the kept one when still valid, else a new one.
+    member _.NeighbourList(config: Configuration, request: Request) =
+        let half = Potential.acceptsHalfList model { request with Settings = settings }
+
         match nl with
-        | Some l when Neighbours.isCurrent l config -> l
+        | Some l when l.Half = half && Neighbours.isCurrent l config -> l
         | _ ->
-            let l = Neighbours.buildWith settings.Threads model.Cutoff config
+            let l =
+                Potential.neighbourList model { request with Settings = settings } settings.Skin config
+
             nl <- Some l
             builds <- builds + 1
             l
 
+    /// A full neighbour list current for `config` (see the other overload).
+    member c.NeighbourList(config: Configuration) =
+        c.NeighbourList(
+            config,
+            { Request.All with
+                Settings = { settings with Generic = true } }
+        )
+
     /// Evaluates the model on `config` as `request` asks (its `Settings` are replaced by the calculator's) and
     /// returns the workspace holding the outputs (valid until the next call).
     member c.Evaluate(config: Configuration, request: Request) : Workspace =
-        let l = c.NeighbourList config
-        Potential.evaluateInto model config l { request with Settings = settings } ws
+        let request = { request with Settings = settings }
+        let l = c.NeighbourList(config, request)
+        Potential.evaluateInto model config l request ws
         ws
 
     /// Energy and forces (−∂E/∂y, eV/Å, 3N; the workspace's array, overwritten by the next call) of `config`.

@@ -14,13 +14,18 @@ type EvaluationSettings =
         /// Forces the generic per-site path of a site potential even when it has its own whole-configuration
         /// evaluation (EAM); default false. The generic path is the oracle the specialised ones are tested against.
         Generic: bool
+        /// Verlet skin (Å, >= 0) of the neighbour lists a `Calculator` keeps across evaluations: the list is rebuilt
+        /// only once some atom has moved more than Skin / 2 since the build (LAMMPS's `neighbor` skin). Default 1 Å;
+        /// one-shot evaluations build without skin.
+        Skin: float
     }
 
-    /// Default settings: all cores, 8 chunks, specialised evaluation where a model has one.
+    /// Default settings: all cores, 8 chunks, specialised evaluation where a model has one, 1 Å skin.
     static member Defaults =
         { Threads = Environment.ProcessorCount
           Chunks = 8
-          Generic = false }
+          Generic = false
+          Skin = 1.0 }
 
 /// Energy, site energies, forces and virial of one configuration (STYLE 8): fixed shapes, checked by
 /// `Results.Create`. Conventions of the model protocol (`IPotential`): forces F = −∂E/∂y (eV/Å); virial
@@ -133,3 +138,10 @@ type IPotential =
     /// Evaluates the model: writes `output.Energy` and, as `request` asks, `output.Forces`, `output.Virial`,
     /// `output.SiteEnergies` (the caller has called `output.Prepare(config.Count)`).
     abstract Evaluate: config: Configuration * nl: NeighbourList * request: Request * output: Workspace -> unit
+
+/// Optional for an `IPotential` whose evaluation is pair-symmetric (EAM's fast path): it can work from a half
+/// neighbour list (each unordered pair once), which halves the list's memory and build time. Lists handed to a model
+/// that does not implement this (or answers false for the request) are always full.
+type IHalfListPotential =
+    /// True when `Evaluate` accepts a half list for `request`.
+    abstract AcceptsHalfList: request: Request -> bool

@@ -6,6 +6,7 @@ open Expecto
 open FsCheck
 open FsCheck.FSharp
 open Qmmm.Numerics
+open Qmmm.Numerics.Tests.GeometryNeighbours
 open Qmmm.Numerics.Tests.Generators
 
 let aW = 3.1652
@@ -19,7 +20,7 @@ let private countAt (nl: NeighbourList) (i: int) (r: float) =
     let mutable c = 0
 
     for e in nl.Start.[i] .. nl.Start.[i + 1] - 1 do
-        if abs (nl.Distances.[e] - r) < 1e-6 then
+        if abs ((dists nl).[e] - r) < 1e-6 then
             c <- c + 1
 
     c
@@ -76,7 +77,7 @@ let tests =
                   let density = float lat.Basis.Length / lat.A ** 3.0
                   Expect.floatClose Accuracy.high (Cell.volume cfg.Cell * density) (float cfg.Count) "det check"
                   // no duplicates (closest pair = r0, also across the periodic boundary) and no gaps (full shells)
-                  let struct (_, _, d) = Neighbours.closestPair cfg
+                  let struct (_, _, d) = ClosestPair.find cfg
                   Expect.floatClose Accuracy.high d r0 "closest pair is the bond length"
                   let nl = Neighbours.build (r0 * 1.05) cfg
 
@@ -111,7 +112,7 @@ let tests =
               Expect.sequenceEqual cfg.Cell.Pbc [| false; false; true |] "pbc F F T"
               Expect.floatClose Accuracy.veryHigh (Cell.vector cfg.Cell 2).Z p "a3 = one [111] period"
               let r0 = aW * Math.Sqrt 3.0 / 2.0
-              let struct (_, _, d) = Neighbours.closestPair cfg
+              let struct (_, _, d) = ClosestPair.find cfg
               Expect.floatClose Accuracy.high d r0 "no duplicate across the periodic boundary"
               let nl = Neighbours.build (r0 * 1.05) cfg
               let mutable interior = 0

@@ -11,6 +11,13 @@ open FsCheck.FSharp
 open Qmmm.Numerics
 open Qmmm.Numerics.Tests.Generators
 
+/// The entry vectors of a list at its build positions (the list stores indices and image shifts only).
+let vecs (nl: NeighbourList) = Neighbours.vectors nl nl.BuiltPositions
+
+/// The entry distances of a list at its build positions.
+let dists (nl: NeighbourList) =
+    Neighbours.distances nl nl.BuiltPositions
+
 /// A configuration with `n` atoms at fractional coordinates `fr` of the frame (a1, a2, a3), plus an offset.
 let private place (a1: Vec3) (a2: Vec3) (a3: Vec3) (pbc: bool[]) (fr: float[]) =
     let n = fr.Length / 3
@@ -99,14 +106,15 @@ let private bruteForce (r: int) (cutoff: float) (cfg: Configuration) =
 let private identical (expected: NeighbourList) (actual: NeighbourList) =
     Expect.sequenceEqual actual.Start expected.Start "row starts"
     Expect.sequenceEqual actual.Index expected.Index "entries in the same order"
-    Expect.sequenceEqual actual.Vectors expected.Vectors "vectors"
-    Expect.sequenceEqual actual.Distances expected.Distances "distances"
+    Expect.sequenceEqual actual.Image expected.Image "image shifts"
+    Expect.sequenceEqual (vecs actual) (vecs expected) "vectors"
+    Expect.sequenceEqual (dists actual) (dists expected) "distances"
 
 /// Rows of a list as sorted arrays of (j, x, y, z) (a multiset per atom).
 let private rows (nl: NeighbourList) =
     Array.init nl.Count (fun i ->
         [| for e in nl.Start.[i] .. nl.Start.[i + 1] - 1 ->
-               nl.Index.[e], nl.Vectors.[3 * e], nl.Vectors.[3 * e + 1], nl.Vectors.[3 * e + 2] |]
+               nl.Index.[e], (vecs nl).[3 * e], (vecs nl).[3 * e + 1], (vecs nl).[3 * e + 2] |]
         |> Array.sortBy (fun (j, x, y, z) -> j, Math.Round(x, 8), Math.Round(y, 8), Math.Round(z, 8)))
 
 /// Asserts both lists hold the same multisets of (i, j, vector) to 1e-12 Å.
@@ -127,7 +135,7 @@ let private bccCell (a: float) (n: int) =
 
 /// Distances from atom 0 grouped into shells (rounded to 1e-6 Å) with their counts.
 let private shells (nl: NeighbourList) =
-    [| for e in nl.Start.[0] .. nl.Start.[1] - 1 -> Math.Round(nl.Distances.[e], 6) |]
+    [| for e in nl.Start.[0] .. nl.Start.[1] - 1 -> Math.Round((dists nl).[e], 6) |]
     |> Array.countBy id
     |> Array.sortBy fst
 
@@ -150,7 +158,7 @@ let tests =
                   // documented order: rows sorted by (j, image shift), exactly as the reference
                   Expect.sequenceEqual fast.Start reference.Start "row starts"
                   Expect.sequenceEqual fast.Index reference.Index "row order"
-                  Expect.sequenceEqual fast.Vectors reference.Vectors "vectors in the same order"
+                  Expect.sequenceEqual (vecs fast) (vecs reference) "vectors in the same order"
                   true)
 
           testPropertyWithConfig config "atoms moved by lattice vectors outside the cell keep the same entries"
@@ -194,7 +202,7 @@ let tests =
                   let fast, _ = Neighbours.buildChunked chunks cutoff cfg
                   Expect.sequenceEqual fast.Start reference.Start "row starts"
                   Expect.sequenceEqual fast.Index reference.Index "entries"
-                  Expect.sequenceEqual fast.Vectors reference.Vectors "vectors"
+                  Expect.sequenceEqual (vecs fast) (vecs reference) "vectors"
                   true)
 
           testPropertyWithConfig config "atoms up to half a cell outside the periodic cell give the brute-force list"
@@ -210,7 +218,7 @@ let tests =
               let fast, _ = Neighbours.buildChunked 2 cutoff cfg
               Expect.sequenceEqual fast.Start start "row starts"
               Expect.sequenceEqual fast.Index index "entries in (j, shift) order"
-              Expect.sequenceEqual fast.Vectors vectors "vectors"
+              Expect.sequenceEqual (vecs fast) vectors "vectors"
               true)
 
           testCase "a perturbed 1024-atom bcc W cell at the W_zhou cutoff gives the reference list with 1 and 3 parts"
@@ -252,10 +260,10 @@ let tests =
                       [ for i in 0 .. cfg.Count - 1 do
                             for e in all.Start.[i] .. all.Start.[i + 1] - 1 do
                                 if all.Index.[e] >= i then
-                                    all.Distances.[e], i, all.Index.[e] ]
+                                    (dists all).[e], i, all.Index.[e] ]
 
                   let d, i, j = List.min pairs
-                  let struct (ci, cj, cd) = Neighbours.closestPair cfg
+                  let struct (ci, cj, cd) = ClosestPair.find cfg
                   Expect.equal (ci, cj) (i, j) "smallest pair"
                   Expect.floatClose Accuracy.veryHigh cd d "distance"
 
@@ -285,7 +293,7 @@ let tests =
               let nl = Neighbours.build (0.75 * a) cfg
 
               for i in 0 .. cfg.Count - 1 do
-                  let ds = [| for e in nl.Start.[i] .. nl.Start.[i + 1] - 1 -> nl.Distances.[e] |]
+                  let ds = [| for e in nl.Start.[i] .. nl.Start.[i + 1] - 1 -> (dists nl).[e] |]
 
                   Expect.equal
                       (ds |> Array.filter (fun d -> abs (d - a * Math.Sqrt 3.0 / 4.0) < 1e-9)).Length
@@ -347,7 +355,7 @@ let tests =
                           [| true; true; true |] }
 
               Expect.equal (Neighbours.build 2.0 empty).Pairs 0 "no entries"
-              let struct (i, _, d) = Neighbours.closestPair empty
+              let struct (i, _, d) = ClosestPair.find empty
               Expect.equal i -1 "no pair"
               Expect.isTrue (Double.IsPositiveInfinity d) "no distance"
               // bins are capped at O(N): three atoms, two of them 1e6 Å away
@@ -358,7 +366,7 @@ let tests =
 
               let nl = Neighbours.build 2.0 sparse
               Expect.sequenceEqual nl.Index [| 2; 1 |] "only the close pair"
-              let struct (i, j, d) = Neighbours.closestPair sparse
+              let struct (i, j, d) = ClosestPair.find sparse
               Expect.equal (i, j) (1, 2) "closest pair"
               Expect.floatClose Accuracy.veryHigh d 1.5 "its distance"
 
@@ -375,7 +383,7 @@ let tests =
               x.[3 * 5 + 1] <- infinity
 
               let e =
-                  Expect.throwsC (fun () -> Neighbours.closestPair { cfg with Positions = x } |> ignore) id
+                  Expect.throwsC (fun () -> ClosestPair.find { cfg with Positions = x } |> ignore) id
 
               Expect.stringContains e.Message "atom 5" "names the atom"
 
@@ -394,7 +402,7 @@ let tests =
 
           testPropertyWithConfig config "the closest pair equals the brute-force minimum over all pairs and images"
           <| Prop.forAll (Arb.fromGen (Gen.choose (0, 3) |> Gen.bind configurations)) (fun (cfg, _) ->
-              let struct (i, j, d) = Neighbours.closestPair cfg
+              let struct (i, j, d) = ClosestPair.find cfg
               // brute force: the reference list with a cutoff reaching every pair of a cluster, or with periodic
               // axes the shortest periodic vector (an atom's own image is never farther than that)
               let reach =
@@ -407,7 +415,7 @@ let tests =
                       |> List.min
 
               let all = Neighbours.reference reach cfg
-              let best = if all.Pairs = 0 then infinity else Array.min all.Distances
+              let best = if all.Pairs = 0 then infinity else Array.min (dists all)
 
               if cfg.Count < 2 && Cell.isCluster cfg.Cell then
                   Expect.equal (i, j) (-1, -1) "no pair"
@@ -419,7 +427,7 @@ let tests =
                   let row =
                       [| for e in all.Start.[i] .. all.Start.[i + 1] - 1 do
                              if all.Index.[e] = j then
-                                 all.Distances.[e] |]
+                                 (dists all).[e] |]
 
                   Expect.floatClose Accuracy.veryHigh (Array.min row) d "the pair (i, j) realises it"
 
