@@ -36,7 +36,7 @@ internal static class DerivativesCommand
         var model = new Option<string>("--model", "-m")
         {
             HelpName = "MODEL",
-            Description = "Model: eam-w-marinica | eam-w-zhou | setfl:PATH (LAMMPS eam/alloy or eam/fs file).",
+            Description = "Model: " + string.Join(" | ", Models.Known) + " (qmmm models lists them).",
             DefaultValueFactory = _ => "eam-w-marinica",
         };
         var kind = new Option<string>("--lattice") { Description = "Lattice kind.", DefaultValueFactory = _ => "bcc" };

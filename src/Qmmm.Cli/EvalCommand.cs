@@ -23,15 +23,16 @@ internal static class EvalCommand
         var model = new Option<string>("--model", "-m")
         {
             HelpName = "MODEL",
-            Description = "Model: eam-w-marinica | eam-w-zhou | setfl:PATH (LAMMPS eam/alloy or eam/fs file).",
+            Description = "Model: " + string.Join(" | ", Models.Known) + " (qmmm models lists them).",
             DefaultValueFactory = _ => "eam-w-marinica",
         };
         var json = new Option<bool>("--json") { Description = "Print the results as JSON on standard output (units included)." };
         var outputPath = new Option<string?>("--output", "-o") { HelpName = "FILE", Description = "Write the frames with energy, per-atom energies, forces, virial and stress as extended XYZ." };
+        var threads = new Option<int?>("--threads") { HelpName = "N", Description = "Maximum number of threads (default: all cores); results do not depend on it." };
 
         var command = new Command("eval", "Evaluate energy (eV), per-atom energies, forces (eV/Angstrom), virial (eV) and stress (eV/Angstrom^3) of a configuration.")
         {
-            config, model, json, outputPath,
+            config, model, json, outputPath, threads,
         };
 
         command.SetAction(parse =>
@@ -48,20 +49,36 @@ internal static class EvalCommand
                     throw new UsageException("--model: " + Cli.Clean(e));
                 }
 
+                var threadCount = parse.GetValue(threads);
+                if (threadCount is < 1 or > 4096)
+                {
+                    throw new UsageException($"--threads: expected a whole number from 1 to 4096, got {threadCount}");
+                }
+
                 var path = parse.GetValue(config)!;
+                var timing = Environment.GetEnvironmentVariable("QMMM_TIMING") == "1";
+                var clock = System.Diagnostics.Stopwatch.StartNew();
                 var frames = Structure.LoadAll(path);
+                var tLoad = clock.Elapsed.TotalSeconds;
                 if (frames.Length == 0)
                 {
                     throw new Numerics.QmmmException($"{path}: the file holds no frame");
                 }
 
-                var results = frames.Select(f => m.Evaluate(f)).ToArray();
+                var results = frames.Select(f => m.Evaluate(f, threadCount)).ToArray();
+                var tEval = clock.Elapsed.TotalSeconds;
 
                 // Everything is computed before anything is printed: a failure prints no number.
                 var outPath = parse.GetValue(outputPath);
                 if (outPath is not null)
                 {
                     ExtXyz.Write(outPath, frames.Select((f, k) => f.WithResults(results[k])));
+                }
+
+                if (timing)
+                {
+                    // QMMM_TIMING=1: where the time of the process goes (seconds), on standard error
+                    error.WriteLine(string.Create(Inv, $"qmmm: timing: read {tLoad:F3} s, evaluate {tEval - tLoad:F3} s, write {clock.Elapsed.TotalSeconds - tEval:F3} s"));
                 }
 
                 if (parse.GetValue(json))

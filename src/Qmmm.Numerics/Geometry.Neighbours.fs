@@ -51,7 +51,31 @@ module Neighbours =
         let n = config.Count
         let x = config.Positions
         let reach = cutoff + options.Skin
-        let range = imageRange config.Cell reach
+        // Atoms may lie outside the cell (unwrapped after moves): along a periodic axis, a pair within reach needs
+        // shifts |s| < reach / height + (spread of the atoms' fractional coordinates), so the range is widened by
+        // that spread; with every atom inside the cell this is ceil(reach / height) + 1 at most.
+        let range =
+            let basic = imageRange config.Cell reach
+
+            if n = 0 || Cell.isCluster config.Cell then
+                basic
+            else
+                let b = Cell.reciprocal config.Cell
+
+                Array.init 3 (fun k ->
+                    if not config.Cell.Pbc.[k] then
+                        0
+                    else
+                        let mutable lo = Double.PositiveInfinity
+                        let mutable hi = Double.NegativeInfinity
+
+                        for i in 0 .. n - 1 do
+                            let f = Vec3.dot b.[k] (Vec3.get x i)
+                            lo <- min lo f
+                            hi <- max hi f
+
+                        int (Math.Ceiling(reach / Cell.height config.Cell k + (hi - lo))))
+
         let a = Array.init 3 (Cell.vector config.Cell)
         let rows = Array.init n (fun _ -> ResizeArray<struct (int * int)>())
         let c2 = reach * reach
