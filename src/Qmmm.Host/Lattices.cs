@@ -11,7 +11,7 @@ namespace Qmmm.Host;
 public static class Lattices
 {
     /// <summary>The lattice kinds understood by <see cref="Create"/>.</summary>
-    public static IReadOnlyList<string> Kinds { get; } = ["bcc", "fcc", "diamond"];
+    public static IReadOnlyList<string> Kinds { get; } = [.. LatticeKind.All.Select(k => k.Name)];
 
     /// <summary>Body-centred cubic lattice of <paramref name="element"/> with cubic lattice constant <paramref name="a"/> (Å, &gt; 0), e.g. W with 3.1434.</summary>
     /// <exception cref="ArgumentException">a is not a positive finite number or the element is empty.</exception>
@@ -36,12 +36,13 @@ public static class Lattices
             throw new ArgumentException($"lattice constant a must be a positive number (Å), got {a.ToString(CultureInfo.InvariantCulture)}", nameof(a));
         }
 
-        var lat = kind.ToLowerInvariant() switch
+        var parsed = LatticeKind.TryParse(kind)?.Value
+            ?? throw new ArgumentException($"unknown lattice kind '{kind}' (known: {string.Join(", ", Kinds)})", nameof(kind));
+        var lat = parsed.Tag switch
         {
-            "bcc" => LatticeModule.bcc(element, a),
-            "fcc" => LatticeModule.fcc(element, a),
-            "diamond" => LatticeModule.diamond(element, a),
-            _ => throw new ArgumentException($"unknown lattice kind '{kind}' (known: {string.Join(", ", Kinds)})", nameof(kind)),
+            LatticeKind.Tags.Bcc => LatticeModule.bcc(element, a),
+            LatticeKind.Tags.Fcc => LatticeModule.fcc(element, a),
+            _ => LatticeModule.diamond(element, a),
         };
         return new LatticeSpec(lat, [[1, 0, 0], [0, 1, 0], [0, 0, 1]]);
     }
@@ -115,7 +116,7 @@ public sealed class LatticeSpec
     public string Element => Lattice.Element;
 
     /// <summary>Lattice kind: <c>bcc</c>, <c>fcc</c> or <c>diamond</c>.</summary>
-    public string Kind => Lattice.Kind;
+    public string Kind => Lattice.Kind.Name;
 
     /// <summary>Cubic lattice constant a (Å).</summary>
     public double A => Lattice.A;

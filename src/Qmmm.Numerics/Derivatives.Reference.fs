@@ -25,11 +25,6 @@ module ReferenceDerivatives =
 
         s *. 0.5 + emb t
 
-    // a radial function on a Taylor argument through its univariate order-4 jet (exact)
-    let private lift (f: Radial) (x: Taylor) =
-        let j = f.J(Jet.Variable x.Value)
-        Taylor.Chain(x, [| j.C0; j.Derivative 1; j.Derivative 2; j.Derivative 3; j.Derivative 4 |])
-
     /// The 3^j block V_{,ρ}(g) of (1.1) for one tuple of neighbour indices into g (any order, j = tuple.Length in
     /// 1..4), row-major in the tuple's order, of the single-species EAM site energy of `species`, by brute-force
     /// Taylor differentiation of the whole site energy in the components of the tuple's distinct neighbours.
@@ -56,7 +51,9 @@ module ReferenceDerivatives =
                 else
                     ofFloat v)
 
-        let e = eamSiteEnergy (lift phi) (lift rho) (lift emb) vars
+        let e =
+            eamSiteEnergy (Pooled.radial phi) (Pooled.radial rho) (Pooled.radial emb) vars
+
         let d = e.DerivativeTensor j
         let nComp = pown 3 j
 

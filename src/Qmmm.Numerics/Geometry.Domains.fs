@@ -9,9 +9,8 @@ open System
 [<RequireQualifiedAccess>]
 module Domains =
 
-    /// Sort key of the site order shared by every domain: (|p|, x, y, z) rounded to 1e-9 Å.
-    let private key (p: Vec3) =
-        (Math.Round(Vec3.norm p, 9), Math.Round(p.X, 9), Math.Round(p.Y, 9), Math.Round(p.Z, 9))
+    /// Sort key of the site order shared by every domain and stencil (`Lattice.siteKey` about the origin).
+    let private key (p: Vec3) = Lattice.siteKey Vec3.Zero p
 
     /// Every lattice site (simulation axes, Å) with lo <= p <= hi componentwise (inclusive, padded by `pad`) that
     /// passes `keep`, with coordinates within `snap` of 0 set to exactly 0, in the order of `key`.

@@ -2,14 +2,39 @@ namespace Qmmm.Numerics
 
 open System
 
+/// The kinds of crystal lattice Qmmm builds.
+[<RequireQualifiedAccess>]
+type LatticeKind =
+    /// Body-centred cubic (2 sites per conventional cell), e.g. W.
+    | Bcc
+    /// Face-centred cubic (4 sites per conventional cell).
+    | Fcc
+    /// Diamond cubic (8 sites per conventional cell), e.g. Si.
+    | Diamond
+
+    /// The lower-case name used in files and on the command line ("bcc", "fcc", "diamond").
+    member k.Name =
+        match k with
+        | Bcc -> "bcc"
+        | Fcc -> "fcc"
+        | Diamond -> "diamond"
+
+    /// Every kind, in the order bcc, fcc, diamond.
+    static member All = [| Bcc; Fcc; Diamond |]
+
+    /// The kind named `name` ("bcc", "fcc", "diamond"; case-insensitive), or None.
+    static member TryParse(name: string) =
+        LatticeKind.All
+        |> Array.tryFind (fun k -> String.Equals(k.Name, name, StringComparison.OrdinalIgnoreCase))
+
 /// A Bravais lattice with a basis, in crystal axes: conventional cell a * I (cubic lattices) and basis offsets.
 /// An orientation (three Miller directions) maps the crystal axes onto the x, y, z axes of a simulation.
 type Lattice =
     {
         /// Element symbol of every site.
         Element: string
-        /// Lattice kind ("bcc", "fcc", "diamond").
-        Kind: string
+        /// Lattice kind.
+        Kind: LatticeKind
         /// Conventional cubic lattice constant a (Å).
         A: float
         /// Basis offsets in Cartesian crystal coordinates (Å), the first one at the origin.
@@ -30,7 +55,7 @@ module Lattice =
         Validate.positive "a" a
 
         { Element = element
-          Kind = "bcc"
+          Kind = LatticeKind.Bcc
           A = a
           Basis = [| Vec3.Zero; Vec3(0.5 * a, 0.5 * a, 0.5 * a) |]
           Rotation = identity }
@@ -41,7 +66,7 @@ module Lattice =
         let h = 0.5 * a
 
         { Element = element
-          Kind = "fcc"
+          Kind = LatticeKind.Fcc
           A = a
           Basis = [| Vec3.Zero; Vec3(0.0, h, h); Vec3(h, 0.0, h); Vec3(h, h, 0.0) |]
           Rotation = identity }
@@ -61,7 +86,7 @@ module Lattice =
                (0.75, 0.75, 0.25) |]
 
         { Element = element
-          Kind = "diamond"
+          Kind = LatticeKind.Diamond
           A = a
           Basis = f |> Array.map (fun (x, y, z) -> Vec3(a * x, a * y, a * z))
           Rotation = identity }
@@ -79,10 +104,14 @@ module Lattice =
     /// Nearest-neighbour distance r0 (Å): a sqrt(3)/2 (bcc), a/sqrt(2) (fcc), a sqrt(3)/4 (diamond).
     let nearestNeighbourDistance (lat: Lattice) =
         match lat.Kind with
-        | "bcc" -> lat.A * Math.Sqrt 3.0 / 2.0
-        | "fcc" -> lat.A / Math.Sqrt 2.0
-        | "diamond" -> lat.A * Math.Sqrt 3.0 / 4.0
-        | k -> invalidArg "lat" (sprintf "unknown lattice kind '%s'" k)
+        | LatticeKind.Bcc -> lat.A * Math.Sqrt 3.0 / 2.0
+        | LatticeKind.Fcc -> lat.A / Math.Sqrt 2.0
+        | LatticeKind.Diamond -> lat.A * Math.Sqrt 3.0 / 4.0
+
+    /// The sort key of Qmmm's reproducible site order: distance from `centre`, then x, y, z, each rounded to 1e-9 Å
+    /// (so sites related by symmetry tie exactly and are ordered lexicographically). Every domain and stencil uses it.
+    let siteKey (centre: Vec3) (p: Vec3) =
+        (Math.Round(Vec3.norm (p - centre), 9), Math.Round(p.X, 9), Math.Round(p.Y, 9), Math.Round(p.Z, 9))
 
     /// Every lattice site (all basis offsets) within distance `radius` of `centre`, in simulation axes (Å), ordered by
     /// distance from the centre and then lexicographically (x, y, z) so the order is reproducible.
@@ -103,11 +132,7 @@ module Lattice =
                         if Vec3.dot d d <= radius * radius then
                             pts.Add p
 
-        let key (p: Vec3) =
-            let d = Vec3.norm (p - centre)
-            (Math.Round(d, 9), Math.Round(p.X, 9), Math.Round(p.Y, 9), Math.Round(p.Z, 9))
-
-        pts.ToArray() |> Array.sortBy key
+        pts.ToArray() |> Array.sortBy (siteKey centre)
 
     /// The stencil of site 0 of the homogeneous lattice within `radius`: Λ^h_* ∩ B_radius = (Λ^h ∖ 0) ∩ B_radius
     /// (Section 2.2), ordered by distance then lexicographically (Å).

@@ -6,9 +6,8 @@ open System
 [<RequireQualifiedAccess>]
 module Stencil =
 
-    /// Sort key (|p|, x, y, z) rounded to 1e-9 Å, for reproducible vector orders.
-    let private key (p: Vec3) =
-        (Math.Round(Vec3.norm p, 9), Math.Round(p.X, 9), Math.Round(p.Y, 9), Math.Round(p.Z, 9))
+    /// Sort key of the site order shared by every domain and stencil (`Lattice.siteKey` about the origin).
+    let private key (p: Vec3) = Lattice.siteKey Vec3.Zero p
 
     /// Adds v to `acc` unless a vector within `tol` of it is already there.
     let private addUnique (acc: ResizeArray<Vec3>) (tol: float) (v: Vec3) =

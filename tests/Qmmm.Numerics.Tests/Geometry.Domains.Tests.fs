@@ -73,7 +73,7 @@ let tests =
                   [ edge (Lattice.bcc "W" aW), 6, aW * Math.Sqrt 3.0 / 2.0, 8
                     edge (Lattice.diamond "Si" aSi), 12, aSi * Math.Sqrt 3.0 / 4.0, 4 ] do
                   let cfg = Domains.periodic lat 2 1 2
-                  Expect.equal cfg.Count (4 * perPeriod) (sprintf "%s count" lat.Kind)
+                  Expect.equal cfg.Count (4 * perPeriod) (sprintf "%s count" lat.Kind.Name)
                   let density = float lat.Basis.Length / lat.A ** 3.0
                   Expect.floatClose Accuracy.high (Cell.volume cfg.Cell * density) (float cfg.Count) "det check"
                   // no duplicates (closest pair = r0, also across the periodic boundary) and no gaps (full shells)
