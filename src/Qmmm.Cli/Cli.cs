@@ -26,6 +26,9 @@ public static class Cli
     /// <summary>Exit code for an unexpected internal failure (a bug).</summary>
     public const int InternalError = 3;
 
+    /// <summary>Exit code for a failed computation: a non-finite energy, force or virial, or a solver that did not converge.</summary>
+    public const int ComputationError = 4;
+
     /// <summary>
     /// Runs <c>qmmm</c> with <paramref name="args"/>, writing normal output to <paramref name="output"/> and errors to
     /// <paramref name="error"/>; returns the exit code. Used by <see cref="Program.Main"/> and by tests in-process.
@@ -72,7 +75,9 @@ public static class Cli
     internal static int Report(TextWriter error, Exception e) => e switch
     {
         UsageException u => Fail(error, UsageError, u.Message),
-        QmmmException q => Fail(error, InputError, q.Message),
+        QmmmInputException q => Fail(error, InputError, q.Message),
+        QmmmComputationException c => Fail(error, ComputationError, c.Message),
+        Numerics.QmmmException q => Fail(error, q is Numerics.ComputationException ? ComputationError : InputError, q.Message),
         ArgumentException a => Fail(error, InputError, Clean(a)),
         IOException or UnauthorizedAccessException => Fail(error, InputError, e.Message),
         _ => Fail(error, InternalError, $"internal error ({e.GetType().Name}): {e.Message}"),

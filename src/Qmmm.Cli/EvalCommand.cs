@@ -62,7 +62,7 @@ internal static class EvalCommand
                 var tLoad = clock.Elapsed.TotalSeconds;
                 if (frames.Length == 0)
                 {
-                    throw new Numerics.QmmmException($"{path}: the file holds no frame");
+                    throw new QmmmInputException($"{path}: the file holds no frame");
                 }
 
                 var results = frames.Select(f => m.Evaluate(f, threadCount)).ToArray();

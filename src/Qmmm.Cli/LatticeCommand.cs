@@ -119,13 +119,13 @@ internal static class LatticeCommand
                 s.Info["orient"] = lattice.OrientationText; // "x=[1,0,0] y=[0,1,0] z=[0,0,1]": ASE keeps it a string
                 if (parse.GetValue(vacancy))
                 {
-                    s = Host.Domains.WithVacancyAtOrigin(s);
+                    s = s.WithVacancyAtOrigin();
                     s.Info["vacancy"] = "T";
                 }
 
                 if (amp is { } amplitude)
                 {
-                    s = Host.Domains.Perturb(s, seedValue!.Value, amplitude);
+                    s = s.Perturbed(seedValue!.Value, amplitude);
                     s.Info["perturb"] = ExtXyz.FormatReal(amplitude);
                     s.Info["seed"] = seedValue.Value.ToString(Inv);
                 }

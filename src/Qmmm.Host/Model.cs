@@ -102,8 +102,8 @@ public sealed class Model
     /// </summary>
     /// <param name="structure">The structure to evaluate.</param>
     /// <param name="threads">Maximum number of threads (default: all cores); results do not depend on it.</param>
-    /// <exception cref="QmmmException">The structure is invalid for this model (message names file, line and field when the structure came from a file).</exception>
-    /// <exception cref="ComputationException">The model produced a non-finite number (message names the model and atom).</exception>
+    /// <exception cref="QmmmInputException">The structure is invalid for this model (message names file, line and field when the structure came from a file).</exception>
+    /// <exception cref="QmmmComputationException">The model produced a non-finite number (message names the model and atom).</exception>
     public Evaluation Evaluate(Structure structure, int? threads = null)
     {
         ArgumentNullException.ThrowIfNull(structure);
@@ -117,11 +117,16 @@ public sealed class Model
         {
             if (Array.IndexOf(Potential.Elements, structure.Species[i]) < 0)
             {
-                throw new QmmmException(structure.Locate(i, "species", $"atom {i} is '{structure.Species[i]}', but model '{Name}' knows only {string.Join(", ", Potential.Elements)}"));
+                throw new QmmmInputException(structure.Locate(i, "species", $"atom {i} is '{structure.Species[i]}', but model '{Name}' knows only {string.Join(", ", Potential.Elements)}"));
             }
         }
 
         structure.Validate();
+        return Boundary.Run(() => EvaluateValid(structure, threads));
+    }
+
+    private Evaluation EvaluateValid(Structure structure, int? threads)
+    {
         var config = structure.ToConfiguration();
         var settings = EvaluationSettings.Defaults;
         if (threads is int t)
@@ -167,7 +172,7 @@ public sealed class Model
         var stencil = LatticeModule.stencil(lattice.Lattice, Cutoff);
         if (pooled is not null)
         {
-            var tensor = Derivatives.siteTensors(pooled(species), stencil, order, radius);
+            var tensor = Boundary.Run(() => Derivatives.siteTensors(pooled(species), stencil, order, radius));
             return new DerivativeTensor(tensor, Name, null);
         }
 
@@ -176,7 +181,8 @@ public sealed class Model
             throw new ArgumentException($"model '{Name}' has no site-energy gradient: derivative tensors need a site-energy model", nameof(lattice));
         }
 
-        var result = DifferenceDerivatives.siteTensors(DifferenceDerivatives.Options.Defaults, Site, species, stencil, order, radius);
+        var site = Site;
+        var result = Boundary.Run(() => DifferenceDerivatives.siteTensors(DifferenceDerivatives.Options.Defaults, site, species, stencil, order, radius));
         return new DerivativeTensor(result.Tensor, Name, result.ErrorEstimate);
     }
 

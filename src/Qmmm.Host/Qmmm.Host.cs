@@ -133,7 +133,7 @@ public static class Models
     /// </list>
     /// </summary>
     /// <exception cref="ArgumentException">Unknown specification (the message lists the known ones), or a prefix without its argument.</exception>
-    /// <exception cref="QmmmException">A model file is missing, unreadable or malformed (the message names file, line and field).</exception>
+    /// <exception cref="QmmmInputException">A model file is missing, unreadable or malformed (the message names file, line and field).</exception>
     public static Model Create(string spec)
     {
         ArgumentNullException.ThrowIfNull(spec);
@@ -143,7 +143,7 @@ public static class Models
         {
             if (!e.TakesArgument && e.Name == s)
             {
-                return e.Create("");
+                return Boundary.Run(() => e.Create(""));
             }
         }
 
@@ -157,7 +157,7 @@ public static class Models
                 throw new ArgumentException($"model '{prefix.Name}' needs an argument: {prefix.Summary}", nameof(spec));
             }
 
-            return prefix.Create(arg);
+            return Boundary.Run(() => prefix.Create(arg));
         }
 
         throw new ArgumentException($"unknown model '{spec}' (known: {string.Join(", ", Known)})", nameof(spec));
@@ -168,7 +168,7 @@ public static class Models
     {
         if (!File.Exists(path))
         {
-            throw new QmmmException(Directory.Exists(path) ? $"{path}: is a directory, expected a setfl file" : $"{path}: no such file");
+            throw new QmmmInputException(Directory.Exists(path) ? $"{path}: is a directory, expected a setfl file" : $"{path}: no such file");
         }
 
         string text;
@@ -178,7 +178,7 @@ public static class Models
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new QmmmException($"{path}: cannot read: {e.Message}", e);
+            throw new QmmmInputException($"{path}: cannot read: {e.Message}", e);
         }
 
         var name = "setfl:" + Path.GetFileName(path);
@@ -205,7 +205,7 @@ public static class Models
             }
             catch (QmmmException)
             {
-                throw new QmmmException(alloyError.Message, alloyError);
+                throw Boundary.Located(alloyError.Message, alloyError);
             }
         }
     }

@@ -9,7 +9,7 @@ namespace Qmmm.Host;
 /// whatever else its extended XYZ file carried (extra per-atom columns, unknown comment-line keys), kept so that
 /// saving writes it back. Arrays are returned by reference: a caller may edit positions in place.
 /// </summary>
-public sealed class Structure
+public sealed partial class Structure
 {
     private double[,]? forces;
     private double[]? siteEnergies;
@@ -139,20 +139,20 @@ public sealed class Structure
     public int FirstAtomLine { get; internal set; }
 
     /// <summary>Reads the only frame of an extended XYZ file (see <see cref="ExtXyz.Read(string)"/>).</summary>
-    /// <exception cref="QmmmException">Missing file, malformed content (message names file, line and field), or more than one frame.</exception>
+    /// <exception cref="QmmmInputException">Missing file, malformed content (message names file, line and field), or more than one frame.</exception>
     public static Structure Load(string path)
     {
         var frames = ExtXyz.Read(path);
         if (frames.Length != 1)
         {
-            throw new QmmmException($"{path}: expected one frame, found {frames.Length} (use Structure.LoadAll)");
+            throw new QmmmInputException($"{path}: expected one frame, found {frames.Length} (use Structure.LoadAll)");
         }
 
         return frames[0];
     }
 
     /// <summary>Reads every frame of an extended XYZ file, in order.</summary>
-    /// <exception cref="QmmmException">Missing file or malformed content (message names file, line and field).</exception>
+    /// <exception cref="QmmmInputException">Missing file or malformed content (message names file, line and field).</exception>
     public static Structure[] LoadAll(string path) => ExtXyz.Read(path);
 
     /// <summary>Writes this structure (with its results, columns and info) as one extended XYZ frame, replacing the file.</summary>
@@ -214,7 +214,7 @@ public sealed class Structure
     /// images included) closer than <see cref="MinimumSeparation"/> (0.5 Å), found with a cell-list closest-pair search.
     /// Messages are one line; for a structure read from a file they start with <c>FILE:LINE:</c> of the offending atom.
     /// </summary>
-    /// <exception cref="QmmmException">A coordinate is NaN/∞, or two atoms overlap.</exception>
+    /// <exception cref="QmmmInputException">A coordinate is NaN/∞, or two atoms overlap.</exception>
     public void Validate()
     {
         CheckFinite();
@@ -234,7 +234,7 @@ public sealed class Structure
             {
                 if (!double.IsFinite(Positions[i, k]))
                 {
-                    throw new QmmmException(Locate(i, "pos", $"atom {i}: coordinate {"xyz"[k]} is {ExtXyz.FormatReal(Positions[i, k])}, not a finite number"));
+                    throw new QmmmInputException(Locate(i, "pos", $"atom {i}: coordinate {"xyz"[k]} is {ExtXyz.FormatReal(Positions[i, k])}, not a finite number"));
                 }
             }
         }
@@ -243,7 +243,7 @@ public sealed class Structure
         {
             if (!double.IsFinite(v))
             {
-                throw new QmmmException(Locate(-1, "Lattice", $"the cell has a non-finite entry {ExtXyz.FormatReal(v)}"));
+                throw new QmmmInputException(Locate(-1, "Lattice", $"the cell has a non-finite entry {ExtXyz.FormatReal(v)}"));
             }
         }
     }
@@ -256,7 +256,7 @@ public sealed class Structure
             var what = i == j
                 ? $"atom {i} is {Fmt(d)} Å from its own periodic image (closer than {Fmt(MinimumSeparation)} Å): the cell is too small"
                 : $"atoms {i} and {j} are {Fmt(d)} Å apart (closer than {Fmt(MinimumSeparation)} Å)";
-            throw new QmmmException(Locate(Math.Max(i, j), "pos", what));
+            throw new QmmmInputException(Locate(Math.Max(i, j), "pos", what));
         }
     }
 
@@ -286,6 +286,13 @@ public sealed class Structure
 
     /// <summary>Cartesian position of atom <paramref name="i"/> (Å).</summary>
     public (double X, double Y, double Z) Position(int i) => (Positions[i, 0], Positions[i, 1], Positions[i, 2]);
+
+    /// <summary>The positions as vectors (Å), one per atom, for LINQ: <c>PositionVectors.Max(p =&gt; p.Norm)</c>.</summary>
+    public IReadOnlyList<Vector3D> PositionVectors =>
+        [.. Enumerable.Range(0, Count).Select(i => new Vector3D(Positions[i, 0], Positions[i, 1], Positions[i, 2]))];
+
+    /// <summary>The positions flattened, 3 numbers per atom (x y z of atom 0 first; Å), a copy; read vector i with <see cref="Vector3D.At"/>.</summary>
+    public double[] FlatPositions => Flatten(Positions);
 
     /// <summary>Row-major flat 3×3 (or N×3) copy of a 2-D array.</summary>
     internal static double[] Flatten(double[,] a)

@@ -272,7 +272,7 @@ public class ExtXyzTests
         var expected = column > 0 ? $"bad.xyz:{line}: field '{field}' (column {column}): {what}" : $"bad.xyz:{line}: field '{field}': {what}";
         Assert.Equal(expected, e.Message);
         Assert.DoesNotContain('\n', e.Message);
-        Assert.IsAssignableFrom<QmmmException>(e);
+        Assert.IsAssignableFrom<QmmmInputException>(e);
     }
 
     [Fact]
@@ -283,10 +283,10 @@ public class ExtXyzTests
     }
 
     [Fact]
-    public void AMissingFileIsAQmmmExceptionNamingThePath()
+    public void AMissingFileIsAQmmmInputExceptionNamingThePath()
     {
         var path = Path.Combine(Path.GetTempPath(), "qmmm-no-such-file-" + Guid.NewGuid().ToString("N") + ".xyz");
-        var e = Assert.Throws<QmmmException>(() => ExtXyz.Read(path));
+        var e = Assert.Throws<QmmmInputException>(() => ExtXyz.Read(path));
         Assert.Equal($"{path}: no such file", e.Message);
     }
 
@@ -318,7 +318,7 @@ public class ExtXyzTests
     public void WritingANonFinitePositionIsRefused()
     {
         var s = new Structure(["W"], new double[,] { { 0, double.NaN, 0 } });
-        var e = Assert.Throws<QmmmException>(() => ExtXyz.ToText([s]));
+        var e = Assert.Throws<QmmmInputException>(() => ExtXyz.ToText([s]));
         Assert.Contains("atom 0: coordinate y is nan", e.Message);
     }
 

@@ -31,7 +31,7 @@ public class FacadeTests
     public void SiteEnergiesSumToTheEnergyAndForcesSumToZeroOnAPerturbedCell()
     {
         var model = Models.Create("eam-w-marinica");
-        var cell = Domains.Perturb(Lattices.Bcc("W", A).Periodic(3, 3, 3), seed: 7, amplitude: 0.1);
+        var cell = Lattices.Bcc("W", A).Periodic(3, 3, 3).Perturbed(seed: 7, amplitude: 0.1);
         var r = model.Evaluate(cell);
         Assert.Equal(54, r.Count);
         for (var k = 0; k < 3; k++)
@@ -68,7 +68,7 @@ public class FacadeTests
     public void ForcesAreMinusTheCentredDifferenceOfTheEnergy()
     {
         var model = Models.Create("eam-w-marinica");
-        var cell = Domains.Perturb(Lattices.Bcc("W", A).Periodic(2, 2, 2), seed: 3, amplitude: 0.1);
+        var cell = Lattices.Bcc("W", A).Periodic(2, 2, 2).Perturbed(seed: 3, amplitude: 0.1);
         var r = model.Evaluate(cell);
         const double h = 1e-5;
         foreach (var (atom, k) in new[] { (0, 0), (5, 1), (11, 2) })
@@ -88,7 +88,7 @@ public class FacadeTests
         // ASE's convention: σ = (1/V) ∂E/∂ε, so σ = −W/V with W = −∂E/∂ε. Check both against centred differences of E
         // under the homogeneous deformation F = I ± h e_i e_jᵀ applied to positions and cell vectors.
         var model = Models.Create("eam-w-zhou");
-        var cell = Domains.Perturb(Lattices.Bcc("W", 3.16).Periodic(2, 2, 2), seed: 11, amplitude: 0.08);
+        var cell = Lattices.Bcc("W", 3.16).Periodic(2, 2, 2).Perturbed(seed: 11, amplitude: 0.08);
         var r = model.Evaluate(cell);
         var volume = cell.Volume;
         Assert.Equal(Math.Pow(2 * 3.16, 3), volume, 1e-9);
@@ -112,7 +112,7 @@ public class FacadeTests
         var analytic = Models.Create("eam-w-zhou");
         Assert.Equal(["W"], setfl.Elements);
         Assert.Equal("setfl:W_zhou.eam.alloy", setfl.Name);
-        var cell = Domains.Perturb(Lattices.Bcc("W", A).Periodic(4, 4, 4), seed: 1, amplitude: 0.05);
+        var cell = Lattices.Bcc("W", A).Periodic(4, 4, 4).Perturbed(seed: 1, amplitude: 0.05);
         Assert.Equal(128, cell.Count);
         var t = setfl.Evaluate(cell);
         var z = analytic.Evaluate(cell);
@@ -138,7 +138,7 @@ public class FacadeTests
         File.Copy(original, copy);
         try
         {
-            var cell = Domains.Perturb(Lattices.Bcc("W", A).Periodic(2, 2, 2), seed: 2, amplitude: 0.05);
+            var cell = Lattices.Bcc("W", A).Periodic(2, 2, 2).Perturbed(seed: 2, amplitude: 0.05);
             var expected = Models.Create("setfl:" + original).Evaluate(cell);
             var actual = Models.Create("setfl:" + copy).Evaluate(cell);
             Assert.Equal(expected.Energy, actual.Energy, 1e-12);
@@ -155,7 +155,7 @@ public class FacadeTests
         var unknown = Assert.Throws<ArgumentException>(() => Models.Create("lj"));
         Assert.StartsWith("unknown model 'lj' (known: eam-w-marinica, eam-w-zhou, setfl:PATH)", unknown.Message);
         var missing = TestPaths.Temp(".eam.alloy");
-        var e = Assert.Throws<QmmmException>(() => Models.Create("setfl:" + missing));
+        var e = Assert.Throws<QmmmInputException>(() => Models.Create("setfl:" + missing));
         Assert.Equal($"{missing}: no such file", e.Message);
     }
 
@@ -166,7 +166,7 @@ public class FacadeTests
         File.WriteAllText(path, "c1\nc2\nc3\n1 W\n10 0.1 ten 0.1 5.0\n");
         try
         {
-            var e = Assert.Throws<QmmmException>(() => Models.Create("setfl:" + path));
+            var e = Assert.Throws<QmmmInputException>(() => Models.Create("setfl:" + path));
             Assert.StartsWith($"{path}:5:", e.Message);
             Assert.DoesNotContain('\n', e.Message);
         }
@@ -215,7 +215,7 @@ public class FacadeTests
     {
         var cell = Lattices.Bcc("W", A).Periodic(2, 2, 2);
         cell.Columns.Add(XyzColumn.Integer("id", 1, [.. Enumerable.Range(0, 16).Select(i => (long)i)]));
-        var v = Domains.WithVacancyAtOrigin(cell);
+        var v = cell.WithVacancyAtOrigin();
         Assert.Equal(15, v.Count);
         for (var i = 0; i < v.Count; i++)
         {
@@ -230,9 +230,9 @@ public class FacadeTests
     public void PerturbationsAreReproducibleAndBounded()
     {
         var cell = Lattices.Bcc("W", A).Periodic(2, 2, 2);
-        var p1 = Domains.Perturb(cell, 5, 0.05);
-        var p2 = Domains.Perturb(cell, 5, 0.05);
-        var p3 = Domains.Perturb(cell, 6, 0.05);
+        var p1 = cell.Perturbed(5, 0.05);
+        var p2 = cell.Perturbed(5, 0.05);
+        var p3 = cell.Perturbed(6, 0.05);
         Assert.Equal(p1.Positions, p2.Positions);
         Assert.NotEqual(p1.Positions, p3.Positions);
         for (var i = 0; i < cell.Count; i++)
@@ -252,7 +252,7 @@ public class FacadeTests
         try
         {
             var s = Structure.Load(path);
-            var e = Assert.Throws<QmmmException>(() => Models.Create("eam-w-marinica").Evaluate(s));
+            var e = Assert.Throws<QmmmInputException>(() => Models.Create("eam-w-marinica").Evaluate(s));
             Assert.Equal($"{path}:5: field 'pos': atoms 1 and 2 are 0.3742 Å apart (closer than 0.5 Å)", e.Message);
         }
         finally
@@ -265,7 +265,7 @@ public class FacadeTests
     public void AnAtomTooCloseToItsOwnPeriodicImageIsRejected()
     {
         var s = new Structure(["W"], new double[,] { { 0, 0, 0 } }, new double[,] { { 0.4, 0, 0 }, { 0, 5, 0 }, { 0, 0, 5 } });
-        var e = Assert.Throws<QmmmException>(s.Validate);
+        var e = Assert.Throws<QmmmInputException>(s.Validate);
         Assert.Equal("field 'pos': atom 0 is 0.4 Å from its own periodic image (closer than 0.5 Å): the cell is too small", e.Message);
     }
 
@@ -274,10 +274,10 @@ public class FacadeTests
     {
         var model = Models.Create("eam-w-marinica");
         var nan = new Structure(["W", "W"], new double[,] { { 0, 0, 0 }, { 2.7, double.NaN, 0 } });
-        var e = Assert.Throws<QmmmException>(() => model.Evaluate(nan));
+        var e = Assert.Throws<QmmmInputException>(() => model.Evaluate(nan));
         Assert.Equal("field 'pos': atom 1: coordinate y is nan, not a finite number", e.Message);
         var fe = new Structure(["W", "Fe"], new double[,] { { 0, 0, 0 }, { 2.7, 0, 0 } });
-        e = Assert.Throws<QmmmException>(() => model.Evaluate(fe));
+        e = Assert.Throws<QmmmInputException>(() => model.Evaluate(fe));
         Assert.Equal("field 'species': atom 1 is 'Fe', but model 'eam-w-marinica' knows only W", e.Message);
     }
 
@@ -285,7 +285,7 @@ public class FacadeTests
     public void ResultsSavedAsExtendedXyzLoadBackUnchanged()
     {
         var model = Models.Create("eam-w-marinica");
-        var cell = Domains.Perturb(Lattices.Bcc("W", A).Periodic(2, 2, 2), seed: 4, amplitude: 0.05);
+        var cell = Lattices.Bcc("W", A).Periodic(2, 2, 2).Perturbed(seed: 4, amplitude: 0.05);
         var r = model.Evaluate(cell);
         var path = TestPaths.Temp(".xyz");
         try

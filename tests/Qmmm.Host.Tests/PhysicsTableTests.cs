@@ -48,7 +48,7 @@ public class PhysicsTableTests
     }
 
     private static Structure PerturbedCell(LatticeSpec lattice, int seed) =>
-        Domains.Perturb(lattice.Periodic(2, 2, 2), seed, 0.05);
+        lattice.Periodic(2, 2, 2).Perturbed(seed, 0.05);
 
     private static Structure Moved(Structure s, Func<int, int, double, double> f)
     {
@@ -180,7 +180,7 @@ public class PhysicsTableTests
     public void ForcesAndVirialRotateWithTheClusterAndTheEnergyDoesNot(string spec)
     {
         var (model, lattice) = Resolve(spec);
-        var s = Domains.Perturb(lattice.Cluster(1.2 * lattice.A), 14, 0.05);
+        var s = lattice.Cluster(1.2 * lattice.A).Perturbed(14, 0.05);
         // rotation by Euler angles (0.3, 1.1, −0.7)
         var R = Rotation(0.3, 1.1, -0.7);
         var rotated = Moved(s, (i, k, _) => (R[k, 0] * s.Positions[i, 0]) + (R[k, 1] * s.Positions[i, 1]) + (R[k, 2] * s.Positions[i, 2]));

@@ -25,6 +25,20 @@ internal static class TestPaths
         throw new FileNotFoundException($"shared/potentials/{name} not found in any ancestor of {AppContext.BaseDirectory}");
     }
 
+    /// <summary>The repository root: the nearest ancestor of the test assembly holding <c>Qmmm.slnx</c>.</summary>
+    public static string Repository()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Qmmm.slnx")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        throw new DirectoryNotFoundException($"Qmmm.slnx not found in any ancestor of {AppContext.BaseDirectory}");
+    }
+
     /// <summary>A fresh path in the temporary folder (the file is not created).</summary>
     public static string Temp(string suffix) => Path.Combine(Path.GetTempPath(), $"qmmm-test-{Guid.NewGuid():N}{suffix}");
 }

@@ -96,7 +96,7 @@ public class UserModelTests
     [Fact]
     public void SiteAndPairFormsAgreeOnAPerturbedPeriodicCellIncludingTheVirial()
     {
-        var cell = Domains.Perturb(Lattices.Fcc("Ar", 5.3).Periodic(3, 3, 3), seed: 5, amplitude: 0.15);
+        var cell = Lattices.Fcc("Ar", 5.3).Periodic(3, 3, 3).Perturbed(seed: 5, amplitude: 0.15);
         var a = Create("site").Evaluate(cell);
         var b = Create("pairs").Evaluate(cell);
         Assert.Equal(a.Energy, b.Energy, 1e-10);
@@ -158,7 +158,7 @@ public class UserModelTests
     {
         var model = Model.FromSiteEnergy(new NanAtTwo());
         var s = Cluster([0, 0, 0], [2.5, 0, 0], [5.0, 0.1, 0]);
-        var e = Assert.Throws<Numerics.ComputationException>(() => model.Evaluate(s));
+        var e = Assert.Throws<QmmmComputationException>(() => model.Evaluate(s));
         Assert.Contains("'nan-at-two'", e.Message);
         Assert.Contains("atom 2", e.Message);
     }

@@ -27,19 +27,19 @@ public static class ExtXyz
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
     /// <summary>Reads every frame of the extended XYZ file at <paramref name="path"/>.</summary>
-    /// <exception cref="QmmmException">The file does not exist or cannot be read.</exception>
+    /// <exception cref="QmmmInputException">The file does not exist or cannot be read.</exception>
     /// <exception cref="ExtXyzFormatException">The content is malformed; the message names file, line and field.</exception>
     public static Structure[] Read(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
         if (Directory.Exists(path))
         {
-            throw new QmmmException($"{path}: is a directory, expected an extended XYZ file");
+            throw new QmmmInputException($"{path}: is a directory, expected an extended XYZ file");
         }
 
         if (!File.Exists(path))
         {
-            throw new QmmmException($"{path}: no such file");
+            throw new QmmmInputException($"{path}: no such file");
         }
 
         try
@@ -49,11 +49,11 @@ public static class ExtXyz
         }
         catch (IOException e)
         {
-            throw new QmmmException($"{path}: cannot read: {e.Message}", e);
+            throw new QmmmInputException($"{path}: cannot read: {e.Message}", e);
         }
         catch (UnauthorizedAccessException e)
         {
-            throw new QmmmException($"{path}: cannot read: {e.Message}", e);
+            throw new QmmmInputException($"{path}: cannot read: {e.Message}", e);
         }
     }
 
@@ -106,7 +106,7 @@ public static class ExtXyz
     }
 
     /// <summary>Writes the frames to <paramref name="path"/> (replacing it), one frame per structure.</summary>
-    /// <exception cref="QmmmException">The file cannot be written, or a structure cannot be represented (non-finite position, clashing column name).</exception>
+    /// <exception cref="QmmmInputException">The file cannot be written, or a structure cannot be represented (non-finite position, clashing column name).</exception>
     public static void Write(string path, IEnumerable<Structure> frames)
     {
         ArgumentNullException.ThrowIfNull(path);
@@ -118,7 +118,7 @@ public static class ExtXyz
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new QmmmException($"{path}: cannot write: {e.Message}", e);
+            throw new QmmmInputException($"{path}: cannot write: {e.Message}", e);
         }
     }
 
@@ -693,7 +693,7 @@ public static class ExtXyz
             {
                 if (!double.IsFinite(s.Positions[i, k]))
                 {
-                    throw new QmmmException($"cannot write atom {i}: coordinate {"xyz"[k]} is {FormatReal(s.Positions[i, k])}, not a finite number");
+                    throw new QmmmInputException($"cannot write atom {i}: coordinate {"xyz"[k]} is {FormatReal(s.Positions[i, k])}, not a finite number");
                 }
             }
         }
@@ -702,12 +702,12 @@ public static class ExtXyz
         {
             if (Reserved.Contains(c.Name))
             {
-                throw new QmmmException($"cannot write extra column '{c.Name}': the name is reserved (use Structure.{(c.Name == "forces" ? "Forces" : c.Name == "energies" ? "SiteEnergies" : c.Name == "pos" ? "Positions" : "Species")})");
+                throw new QmmmInputException($"cannot write extra column '{c.Name}': the name is reserved (use Structure.{(c.Name == "forces" ? "Forces" : c.Name == "energies" ? "SiteEnergies" : c.Name == "pos" ? "Positions" : "Species")})");
             }
 
             if (c.Count != n)
             {
-                throw new QmmmException($"cannot write extra column '{c.Name}': it has {c.Count} rows, the structure has {n} atoms");
+                throw new QmmmInputException($"cannot write extra column '{c.Name}': it has {c.Count} rows, the structure has {n} atoms");
             }
         }
 
@@ -744,7 +744,7 @@ public static class ExtXyz
         {
             if (ReservedKeys.Contains(kv.Key))
             {
-                throw new QmmmException($"cannot write info key '{kv.Key}': the key is reserved (set the Structure property instead)");
+                throw new QmmmInputException($"cannot write info key '{kv.Key}': the key is reserved (set the Structure property instead)");
             }
 
             comment.Add($"{Escape(kv.Key)}={Escape(kv.Value)}");

@@ -1,38 +1,20 @@
-using Qmmm.Numerics;
-
 namespace Qmmm.Host.IO;
 
 /// <summary>
 /// A malformed extended XYZ file. The message is one line, <c>FILE:LINE: field 'NAME' (column C): WHAT</c>
 /// (column only for per-atom fields), e.g. <c>cell.xyz:3: field 'pos' (column 2): expected a number, got 'abc'</c>.
 /// </summary>
-public sealed class ExtXyzFormatException : QmmmException
+public sealed class ExtXyzFormatException : QmmmInputException
 {
     /// <summary>Creates the exception; <paramref name="column"/> is the 1-based whitespace-separated field of a per-atom line, or 0.</summary>
     public ExtXyzFormatException(string file, int line, string field, int column, string what)
-        : base(Format(file, line, field, column, what))
+        : base(Format(file, line, field, column, what), file, line, field, what, null)
     {
-        File = file;
-        Line = line;
-        Field = field;
         Column = column;
-        What = what;
     }
-
-    /// <summary>The file name as given by the caller.</summary>
-    public string File { get; }
-
-    /// <summary>1-based line number in the file.</summary>
-    public int Line { get; }
-
-    /// <summary>The offending field: a key of the comment line (<c>Lattice</c>, <c>pbc</c>, ...), a per-atom column name, or a structural item (<c>atom count</c>).</summary>
-    public string Field { get; }
 
     /// <summary>1-based whitespace-separated column of a per-atom line, 0 when not applicable.</summary>
     public int Column { get; }
-
-    /// <summary>What is wrong, without the location.</summary>
-    public string What { get; }
 
     private static string Format(string file, int line, string field, int column, string what) =>
         column > 0

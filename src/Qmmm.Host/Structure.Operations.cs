@@ -8,13 +8,13 @@ namespace Qmmm.Host;
 /// structure; extra per-atom columns follow the atoms, info keys are kept, results (energy, forces, ...) are dropped
 /// because they no longer describe the structure.
 /// </summary>
-public static class Domains
+public sealed partial class Structure
 {
-    /// <summary>The structure without atom <paramref name="index"/> (0-based); the other atoms keep their order.</summary>
+    /// <summary>A copy without atom <paramref name="index"/> (0-based); the other atoms keep their order.</summary>
     /// <exception cref="ArgumentOutOfRangeException">index is not an atom of the structure.</exception>
-    public static Structure Vacancy(Structure structure, int index)
+    public Structure WithoutAtom(int index)
     {
-        ArgumentNullException.ThrowIfNull(structure);
+        var structure = this;
         if (index < 0 || index >= structure.Count)
         {
             throw new ArgumentOutOfRangeException(nameof(index), index, $"atom index must lie in [0, {structure.Count - 1}]");
@@ -26,9 +26,9 @@ public static class Domains
 
     /// <summary>The defective reference Λ = Λ^h ∖ {0}: removes the atom nearest to the origin (the defect core).</summary>
     /// <exception cref="ArgumentException">The structure has no atoms.</exception>
-    public static Structure WithVacancyAtOrigin(Structure structure)
+    public Structure WithVacancyAtOrigin()
     {
-        ArgumentNullException.ThrowIfNull(structure);
+        var structure = this;
         if (structure.Count == 0)
         {
             throw new ArgumentException("the structure has no atoms", nameof(structure));
@@ -36,7 +36,7 @@ public static class Domains
 
         var config = structure.ToConfiguration();
         var core = Numerics.Domains.nearestSite(config, Vec3.Zero);
-        return Vacancy(structure, core);
+        return WithoutAtom(core);
     }
 
     /// <summary>
@@ -44,9 +44,9 @@ public static class Domains
     /// to every coordinate, drawn from <c>System.Random(seed)</c> atom by atom in x, y, z order (reproducible).
     /// </summary>
     /// <exception cref="ArgumentException">amplitude is negative or not finite.</exception>
-    public static Structure Perturb(Structure structure, int seed, double amplitude)
+    public Structure Perturbed(int seed, double amplitude)
     {
-        ArgumentNullException.ThrowIfNull(structure);
+        var structure = this;
         if (!double.IsFinite(amplitude) || amplitude < 0)
         {
             throw new ArgumentException($"amplitude must be a non-negative number (Å), got {amplitude}", nameof(amplitude));
