@@ -127,7 +127,7 @@ internal static class DerivativesCommand
                 var outPath = parse.GetValue(outputPath);
                 if (outPath is not null)
                 {
-                    File.WriteAllText(outPath, text);
+                    Host.IO.AtomicFile.WriteAllText(outPath, text);
                 }
 
                 if (parse.GetValue(json) && outPath is null)

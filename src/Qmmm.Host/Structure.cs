@@ -220,7 +220,7 @@ public sealed partial class Structure
         CheckFinite();
         if (Count > 0)
         {
-            var (i, j, d) = ClosestPair();
+            var (i, j, d) = Numerics.ClosestPair.within(MinimumSeparation, ToConfiguration());
             CheckSeparation(i, j, d);
         }
     }

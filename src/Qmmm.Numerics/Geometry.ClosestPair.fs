@@ -53,6 +53,50 @@ module ClosestPair =
 
         struct (best, bi, bj)
 
+    /// Volume per unit of the configuration's extent (periodic heights, open extents + 1 Å) and the squared diagonal
+    /// of that extent: the first cutoff guess of the searches and their upper bound.
+    let private extent (config: Configuration) =
+        let n = config.Count
+        let cell = config.Cell
+        let x = config.Positions
+        // a volume per atom from the periodic heights and the open extents gives the first cutoff guess
+        let f = frame cell
+        let mutable vol = abs (Vec3.dot f.[0] (Vec3.cross f.[1] f.[2]))
+        let mutable diag2 = 0.0
+
+        for k in 0..2 do
+            if not cell.Pbc.[k] then
+                let e = Vec3.normalize f.[k]
+                let mutable mn = Double.PositiveInfinity
+                let mutable mx = Double.NegativeInfinity
+
+                for i in 0 .. n - 1 do
+                    let s = Vec3.dot e (Vec3.get x i)
+                    mn <- min mn s
+                    mx <- max mx s
+
+                vol <- vol * (mx - mn + 1.0)
+                diag2 <- diag2 + (mx - mn) * (mx - mn)
+            else
+                let ak = Cell.vector cell k
+                diag2 <- diag2 + Vec3.dot ak ak
+
+        struct (vol, diag2)
+
+    /// The pair (i ≤ j) in (d², i, j) order among the partial results of the parts.
+    let private best (partial: struct (float * int * int)[]) =
+        let mutable best = Double.PositiveInfinity
+        let mutable bi = -1
+        let mutable bj = -1
+
+        for struct (d2, i, j) in partial do
+            if d2 < best || (d2 = best && (i < bi || (i = bi && j < bj))) then
+                best <- d2
+                bi <- i
+                bj <- j
+
+        struct (best, bi, bj)
+
     /// The closest pair of atoms (i, j, distance in Å) with i ≤ j, periodic images included (i = j means an atom is
     /// closest to its own periodic image), found with cell lists of growing cutoff (no list is stored); among equally
     /// close pairs the smallest (i, j). (-1, -1, +∞) for fewer than two atoms (and no periodic axis). The distance is
@@ -67,28 +111,7 @@ module ClosestPair =
         if n = 0 || (n = 1 && Cell.isCluster cell) then
             struct (-1, -1, Double.PositiveInfinity)
         else
-            // a volume per atom from the periodic heights and the open extents gives the first cutoff guess
-            let f = frame cell
-            let mutable vol = abs (Vec3.dot f.[0] (Vec3.cross f.[1] f.[2]))
-            let mutable diag2 = 0.0
-
-            for k in 0..2 do
-                if not cell.Pbc.[k] then
-                    let e = Vec3.normalize f.[k]
-                    let mutable mn = Double.PositiveInfinity
-                    let mutable mx = Double.NegativeInfinity
-
-                    for i in 0 .. n - 1 do
-                        let s = Vec3.dot e (Vec3.get x i)
-                        mn <- min mn s
-                        mx <- max mx s
-
-                    vol <- vol * (mx - mn + 1.0)
-                    diag2 <- diag2 + (mx - mn) * (mx - mn)
-                else
-                    let ak = Cell.vector cell k
-                    diag2 <- diag2 + Vec3.dot ak ak
-
+            let struct (vol, diag2) = extent config
             let bound = 2.0 * Math.Sqrt diag2 + 1.0
             let parts = partsFor n Environment.ProcessorCount
             let mutable cutoff = max 1e-3 (Math.Cbrt(vol / float n))
@@ -103,18 +126,10 @@ module ClosestPair =
                 forParts parts Environment.ProcessorCount (fun p ->
                     partial.[p] <- closestIn bins x cutoff ranges.[p] ranges.[p + 1])
 
-                let mutable best = Double.PositiveInfinity
-                let mutable bi = -1
-                let mutable bj = -1
-
-                for struct (d2, i, j) in partial do
-                    if d2 < best || (d2 = best && (i < bi || (i = bi && j < bj))) then
-                        best <- d2
-                        bi <- i
-                        bj <- j
+                let struct (d2, bi, bj) = best partial
 
                 if bi >= 0 then
-                    result <- struct (bi, bj, Math.Sqrt best)
+                    result <- struct (bi, bj, Math.Sqrt d2)
                     found <- true
                 elif cutoff > bound then
                     invalidArg "config" "no pair of atoms found within the extent of the configuration"
@@ -123,9 +138,38 @@ module ClosestPair =
 
             result
 
-/// True when `nl` is valid for `config`: same atom count, the same cell (vectors and periodicity, bit for bit) as
-/// at build time, and no atom displaced by more than Skin / 2 from its build position (for Skin = 0: positions
-/// at build time, and no atom displaced by more than Skin / 2 from its build position (for Skin = 0: positions
-/// at build time, and no atom displaced by more than Skin / 2 from its build position (for Skin = 0: positions
-/// at build time, and no atom displaced by more than Skin / 2 from its build position (for Skin = 0: positions
-/// at build time, and no atom displaced by more than Skin / 2 from its build position (for Skin = 0: positions
+    /// True when `nl` is valid for `config`: same atom count, the same cell (vectors and periodicity, bit for bit) as
+    /// at build time, and no atom displaced by more than Skin / 2 from its build position (for Skin = 0: positions
+    /// at build time, and no atom displaced by more than Skin / 2 from its build position (for Skin = 0: positions
+    /// at build time, and no atom displaced by more than Skin / 2 from its build position (for Skin = 0: positions
+    /// at build time, and no atom displaced by more than Skin / 2 from its build position (for Skin = 0: positions
+    /// at build time, and no atom displaced by more than Skin / 2 from its build position (for Skin = 0: positions
+    /// The closest pair (i ≤ j, distance in Å) among the pairs closer than `limit` (Å, > 0), periodic images included,
+    /// or (-1, -1, +∞) when no two atoms are that close: the input check that rejects overlapping atoms. One pass of
+    /// cell lists with bins no narrower than `limit` and about one atom each, so it costs O(N) for physical inputs
+    /// (many times cheaper than `find`, which must reach the nearest-neighbour distance); atoms crowded into one bin
+    /// cost the square of their number, in time only (nothing is stored per pair). Raises as `find` does.
+    let within (limit: float) (config: Configuration) : struct (int * int * float) =
+        Validate.positive "limit" limit
+        validate config
+        let n = config.Count
+
+        if n = 0 || (n = 1 && Cell.isCluster config.Cell) then
+            struct (-1, -1, Double.PositiveInfinity)
+        else
+            let struct (vol, _) = extent config
+            let width = max limit (Math.Cbrt(vol / float n))
+            let bins = binAtoms width 1 config
+            let parts = partsFor n Environment.ProcessorCount
+            let ranges = binRanges bins parts
+            let partial = Array.zeroCreate parts
+
+            forParts parts Environment.ProcessorCount (fun p ->
+                partial.[p] <- closestIn bins config.Positions limit ranges.[p] ranges.[p + 1])
+
+            let struct (d2, bi, bj) = best partial
+
+            if bi >= 0 then
+                struct (bi, bj, Math.Sqrt d2)
+            else
+                struct (-1, -1, Double.PositiveInfinity)

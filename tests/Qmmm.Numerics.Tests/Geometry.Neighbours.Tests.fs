@@ -431,4 +431,27 @@ let tests =
 
                   Expect.floatClose Accuracy.veryHigh (Array.min row) d "the pair (i, j) realises it"
 
-              true) ]
+              true)
+
+          testPropertyWithConfig
+              config
+              "ClosestPair.within finds a pair exactly when the brute-force closest pair is closer than the limit"
+          <| Prop.forAll
+              (Arb.fromGen (Gen.zip (Gen.choose (0, 3) |> Gen.bind configurations) (Gen.choose (1, 40))))
+              (fun ((cfg, _), tenths) ->
+                  // limits from 0.1 to 4 Å straddle the random configurations' closest distances
+                  let limit = 0.1 * float tenths
+                  let struct (wi, wj, wd) = ClosestPair.within limit cfg
+                  let all = Neighbours.reference limit cfg
+
+                  if all.Pairs = 0 then
+                      Expect.equal (wi, wj) (-1, -1) "no pair closer than the limit"
+                      Expect.isTrue (Double.IsPositiveInfinity wd) "infinite distance"
+                  else
+                      let best = Array.min (dists all)
+                      Expect.floatClose Accuracy.veryHigh wd best "the closest distance below the limit"
+                      Expect.isLessThan wd limit "below the limit"
+                      let struct (fi, fj, _) = ClosestPair.find cfg
+                      Expect.equal (wi, wj) (fi, fj) "the same pair as the full search"
+
+                  true) ]

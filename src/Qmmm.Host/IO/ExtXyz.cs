@@ -44,7 +44,7 @@ public static class ExtXyz
 
         try
         {
-            using var reader = new StreamReader(path, Encoding.UTF8);
+            using var reader = new StreamReader(path, Encoding.UTF8, detectEncodingFromByteOrderMarks: true, bufferSize: 1 << 16);
             return Read(reader, path);
         }
         catch (IOException e)
@@ -111,36 +111,43 @@ public static class ExtXyz
     {
         ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(frames);
-        var text = ToText(frames); // build first: a failure leaves no half-written file
-        try
+        var list = frames.ToList();
+        foreach (var s in list)
         {
-            File.WriteAllText(path, text, new UTF8Encoding(false));
+            ArgumentNullException.ThrowIfNull(s, nameof(frames));
+            CheckWritable(s); // before the file is touched: a structure that cannot be written leaves no file
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+
+        AtomicFile.Write(path, stream =>
         {
-            throw new QmmmInputException($"{path}: cannot write: {e.Message}", e);
-        }
+            using var writer = new StreamWriter(stream, new UTF8Encoding(false), 1 << 16, leaveOpen: true);
+            foreach (var s in list)
+            {
+                WriteFrame(writer, s);
+            }
+        });
     }
 
     /// <summary>Writes the frames to <paramref name="writer"/>.</summary>
     public static void Write(TextWriter writer, IEnumerable<Structure> frames)
     {
         ArgumentNullException.ThrowIfNull(writer);
-        writer.Write(ToText(frames));
+        ArgumentNullException.ThrowIfNull(frames);
+        foreach (var s in frames)
+        {
+            ArgumentNullException.ThrowIfNull(s, nameof(frames));
+            CheckWritable(s);
+            WriteFrame(writer, s);
+        }
     }
 
     /// <summary>The extended XYZ text of the frames (lines end with <c>\n</c>).</summary>
     public static string ToText(IEnumerable<Structure> frames)
     {
         ArgumentNullException.ThrowIfNull(frames);
-        var sb = new StringBuilder();
-        foreach (var s in frames)
-        {
-            ArgumentNullException.ThrowIfNull(s, nameof(frames));
-            WriteFrame(sb, s);
-        }
-
-        return sb.ToString();
+        using var w = new StringWriter(CultureInfo.InvariantCulture) { NewLine = "\n" };
+        Write(w, frames);
+        return w.ToString();
     }
 
     /// <summary>
@@ -396,6 +403,7 @@ public static class ExtXyz
         // lines, not on an allocation of the declared size.
         var capacity = Math.Min(n, 4096);
         var data = columns.Select(c => NewArray(c.Kind, capacity * c.Width)).ToArray();
+        string? lastString = null; // the previous string value, reused while equal (species repeat line after line)
         for (var atom = 0; atom < n; atom++)
         {
             if (atom == capacity)
@@ -416,25 +424,29 @@ public static class ExtXyz
                 throw new ExtXyzFormatException(source, lineNo, "atom count", 0, $"the frame declares {n} atoms but the file ends after {atom}");
             }
 
-            var tokens = line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
+            // Tokens are spans of the line (no string per number): whitespace-separated, as string.Split(null) splits.
+            var span = line.AsSpan();
+            var at = 0;
             var t = 0;
             for (var c = 0; c < columns.Length; c++)
             {
                 var col = columns[c];
                 for (var k = 0; k < col.Width; k++, t++)
                 {
-                    if (t >= tokens.Length)
+                    var token = NextToken(span, ref at);
+                    if (token.IsEmpty)
                     {
-                        throw new ExtXyzFormatException(source, lineNo, col.Name, t + 1, $"missing: the line has {tokens.Length} columns, Properties declares {total}");
+                        throw new ExtXyzFormatException(source, lineNo, col.Name, t + 1, $"missing: the line has {CountTokens(span)} columns, Properties declares {total}");
                     }
 
-                    StoreValue(data[c], col, atom * col.Width + k, tokens[t], source, lineNo, t + 1, atom, k);
+                    StoreValue(data[c], col, atom * col.Width + k, token, ref lastString, source, lineNo, t + 1, atom, k);
                 }
             }
 
-            if (tokens.Length > total)
+            var extra = NextToken(span, ref at);
+            if (!extra.IsEmpty)
             {
-                throw new ExtXyzFormatException(source, lineNo, "Properties", total + 1, $"the line has {tokens.Length} columns, Properties declares {total}: '{Clip(tokens[total])}' is extra");
+                throw new ExtXyzFormatException(source, lineNo, "Properties", total + 1, $"the line has {CountTokens(span)} columns, Properties declares {total}: '{Clip(extra.ToString())}' is extra");
             }
         }
 
@@ -566,14 +578,43 @@ public static class ExtXyz
         _ => new bool[length],
     };
 
-    private static void StoreValue(Array target, ColumnSpec col, int index, string token, string source, int line, int column, int atom, int component)
+    /// <summary>The next whitespace-separated token of <paramref name="line"/> from <paramref name="at"/> on (empty at the end).</summary>
+    private static ReadOnlySpan<char> NextToken(ReadOnlySpan<char> line, ref int at)
+    {
+        while (at < line.Length && char.IsWhiteSpace(line[at]))
+        {
+            at++;
+        }
+
+        var start = at;
+        while (at < line.Length && !char.IsWhiteSpace(line[at]))
+        {
+            at++;
+        }
+
+        return line[start..at];
+    }
+
+    private static int CountTokens(ReadOnlySpan<char> line)
+    {
+        var at = 0;
+        var count = 0;
+        while (!NextToken(line, ref at).IsEmpty)
+        {
+            count++;
+        }
+
+        return count;
+    }
+
+    private static void StoreValue(Array target, ColumnSpec col, int index, ReadOnlySpan<char> token, ref string? lastString, string source, int line, int column, int atom, int component)
     {
         switch (col.Kind)
         {
             case XyzColumnKind.Real:
-                if (!TryParseReal(token, out var r))
+                if (!double.TryParse(token, NumberStyles.Float, Inv, out var r) && !TryParseReal(token.ToString(), out r))
                 {
-                    throw new ExtXyzFormatException(source, line, col.Name, column, $"expected a number, got '{Clip(token)}'");
+                    throw new ExtXyzFormatException(source, line, col.Name, column, $"expected a number, got '{Clip(token.ToString())}'");
                 }
 
                 if (col.Name == "pos" && !double.IsFinite(r))
@@ -586,18 +627,23 @@ public static class ExtXyz
             case XyzColumnKind.Integer:
                 if (!long.TryParse(token, NumberStyles.AllowLeadingSign, Inv, out var i))
                 {
-                    throw new ExtXyzFormatException(source, line, col.Name, column, $"expected an integer, got '{Clip(token)}'");
+                    throw new ExtXyzFormatException(source, line, col.Name, column, $"expected an integer, got '{Clip(token.ToString())}'");
                 }
 
                 ((long[])target)[index] = i;
                 break;
             case XyzColumnKind.String:
-                ((string[])target)[index] = token;
+                if (lastString is null || !token.SequenceEqual(lastString))
+                {
+                    lastString = token.ToString();
+                }
+
+                ((string[])target)[index] = lastString;
                 break;
             default:
-                if (!TryParseLogical(token, out var b))
+                if (!TryParseLogical(token.ToString(), out var b))
                 {
-                    throw new ExtXyzFormatException(source, line, col.Name, column, $"expected T or F, got '{Clip(token)}'");
+                    throw new ExtXyzFormatException(source, line, col.Name, column, $"expected T or F, got '{Clip(token.ToString())}'");
                 }
 
                 ((bool[])target)[index] = b;
@@ -684,7 +730,7 @@ public static class ExtXyz
         "Lattice", "Properties", "pbc", "energy", "virial", "stress",
     };
 
-    private static void WriteFrame(StringBuilder sb, Structure s)
+    private static void CheckWritable(Structure s)
     {
         var n = s.Count;
         for (var i = 0; i < n; i++)
@@ -711,6 +757,21 @@ public static class ExtXyz
             }
         }
 
+        foreach (var kv in s.Info)
+        {
+            if (ReservedKeys.Contains(kv.Key))
+            {
+                throw new QmmmInputException($"cannot write info key '{kv.Key}': the key is reserved (set the Structure property instead)");
+            }
+        }
+    }
+
+    /// <summary>Atoms per formatting chunk of <see cref="WriteFrame"/> (chunks are formatted in parallel, written in order).</summary>
+    private const int AtomsPerChunk = 4096;
+
+    private static void WriteFrame(TextWriter w, Structure s)
+    {
+        var n = s.Count;
         var props = new StringBuilder("species:S:1:pos:R:3");
         foreach (var c in s.Columns)
         {
@@ -767,9 +828,35 @@ public static class ExtXyz
 
         comment.Add($"pbc=\"{string.Join(' ', s.Pbc.Select(p => p ? "T" : "F"))}\"");
 
-        sb.Append(n.ToString(Inv)).Append('\n');
-        sb.Append(string.Join(' ', comment)).Append('\n');
-        for (var i = 0; i < n; i++)
+        w.Write(n.ToString(Inv));
+        w.Write('\n');
+        w.Write(string.Join(' ', comment));
+        w.Write('\n');
+
+        // Atom lines, formatted chunk by chunk in parallel (allocation-free number formatting) and written in order.
+        var chunks = (n + AtomsPerChunk - 1) / AtomsPerChunk;
+        var batch = Math.Max(1, 4 * Environment.ProcessorCount);
+        var text = new StringBuilder[Math.Min(batch, Math.Max(chunks, 1))];
+        for (var first = 0; first < chunks; first += batch)
+        {
+            var count = Math.Min(batch, chunks - first);
+            Parallel.For(0, count, b =>
+            {
+                var sb = text[b] ??= new StringBuilder();
+                sb.Clear();
+                var lo = (first + b) * AtomsPerChunk;
+                AppendAtoms(sb, s, lo, Math.Min(n, lo + AtomsPerChunk));
+            });
+            for (var b = 0; b < count; b++)
+            {
+                w.Write(text[b]);
+            }
+        }
+    }
+
+    private static void AppendAtoms(StringBuilder sb, Structure s, int lo, int hi)
+    {
+        for (var i = lo; i < hi; i++)
         {
             sb.Append(s.Species[i].PadRight(2));
             for (var k = 0; k < 3; k++)
@@ -817,7 +904,43 @@ public static class ExtXyz
         }
     }
 
-    private static void AppendReal(StringBuilder sb, double v) => sb.Append(' ').Append(FormatReal(v).PadLeft(16));
+    /// <summary>Appends ' ' and <see cref="FormatReal"/>(v) padded on the left to 16 characters, without allocating.</summary>
+    private static void AppendReal(StringBuilder sb, double v)
+    {
+        Span<char> buf = stackalloc char[40];
+        int len;
+        if (!double.IsFinite(v))
+        {
+            var t = FormatReal(v);
+            t.AsSpan().CopyTo(buf);
+            len = t.Length;
+        }
+        else
+        {
+            v.TryFormat(buf, out len, "R", Inv);
+            var marked = false;
+            for (var k = 0; k < len; k++)
+            {
+                if (buf[k] == 'E')
+                {
+                    buf[k] = 'e';
+                    marked = true;
+                }
+                else if (buf[k] == '.')
+                {
+                    marked = true;
+                }
+            }
+
+            if (!marked)
+            {
+                buf[len++] = '.';
+                buf[len++] = '0';
+            }
+        }
+
+        sb.Append(' ', 1 + Math.Max(0, 16 - len)).Append(buf[..len]);
+    }
 
     /// <summary>Quotes a key or value when ASE's reader needs it (whitespace, quotes, brackets, '=', '\', empty), escaping '"' and '\'.</summary>
     private static string Escape(string text)
