@@ -58,7 +58,7 @@ omp=""; [ "$threads" -gt 1 ] && omp="-sf omp -pk omp $threads"
 echo "whole process, $atoms atoms, $threads thread(s), LAMMPS skin $skin Å; $(nproc) cores; $(date -u +%FT%TZ)"
 q=(); l=(); qm=(); lm=()
 for r in $(seq 1 "$reps"); do
-  /usr/bin/time -f "%e %M" -o "$work/t" env DOTNET_gcServer=0 $qmmm eval --model "setfl:$pot" --threads "$threads" "$work/in.xyz" -o "$work/out.xyz" >/dev/null
+  /usr/bin/time -f "%e %M" -o "$work/t" env DOTNET_gcServer=0 DOTNET_PROCESSOR_COUNT="$threads" $qmmm eval --model "setfl:$pot" --threads "$threads" "$work/in.xyz" -o "$work/out.xyz" >/dev/null
   read -r t m < "$work/t"; q+=("$t"); qm+=("$m")
   /usr/bin/time -f "%e %M" -o "$work/t" env OMP_NUM_THREADS="$threads" lmp -nocite -log none -echo none $omp -in "$work/in.lmp" >/dev/null
   read -r t m < "$work/t"; l+=("$t"); lm+=("$m")
