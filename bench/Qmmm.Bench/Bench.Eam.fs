@@ -9,7 +9,7 @@ open Qmmm.Numerics
 open Qmmm.Bench.Harness
 
 /// Finds `W_zhou.eam.alloy`: $QMMM_POTENTIALS, else a `shared/potentials` folder beside a parent of the working folder.
-let private findPotential () =
+let findPotential () =
     let name = "W_zhou.eam.alloy"
 
     let fromEnv =
@@ -108,12 +108,6 @@ let run (args: string[]) =
                     Threads = threads }
                 pot
                 nl
-
-        let loadAverage () =
-            try
-                (File.ReadAllText "/proc/loadavg").Split(' ').[0]
-            with _ ->
-                "?"
 
         printfn "load average (1 min) before the Qmmm runs: %s on %d cores" (loadAverage ()) Environment.ProcessorCount
         let ours1, use1 = throughput setfl nl 1

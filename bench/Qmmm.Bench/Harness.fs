@@ -19,3 +19,10 @@ let median (reps: int) (f: unit -> unit) =
 /// Prints one result line: name, value, unit.
 let report (name: string) (value: float) (unit: string) =
     printfn "%-60s %14.6g %s" name value unit
+
+/// The 1-minute load average of the machine (from /proc/loadavg), or "?" where it cannot be read.
+let loadAverage () =
+    try
+        (System.IO.File.ReadAllText "/proc/loadavg").Split(' ').[0]
+    with _ ->
+        "?"
