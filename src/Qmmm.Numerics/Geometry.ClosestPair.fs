@@ -138,12 +138,6 @@ module ClosestPair =
 
             result
 
-    /// True when `nl` is valid for `config`: same atom count, the same cell (vectors and periodicity, bit for bit) as
-    /// at build time, and no atom displaced by more than Skin / 2 from its build position (for Skin = 0: positions
-    /// at build time, and no atom displaced by more than Skin / 2 from its build position (for Skin = 0: positions
-    /// at build time, and no atom displaced by more than Skin / 2 from its build position (for Skin = 0: positions
-    /// at build time, and no atom displaced by more than Skin / 2 from its build position (for Skin = 0: positions
-    /// at build time, and no atom displaced by more than Skin / 2 from its build position (for Skin = 0: positions
     /// The closest pair (i ≤ j, distance in Å) among the pairs closer than `limit` (Å, > 0), periodic images included,
     /// or (-1, -1, +∞) when no two atoms are that close: the input check that rejects overlapping atoms. One pass of
     /// cell lists with bins no narrower than `limit` and about one atom each, so it costs O(N) for physical inputs
