@@ -53,11 +53,14 @@ type DefectDomain =
 /// Construction of the defect geometries of the issue: W (bcc, cube axes) and Si (diamond, x ∥ [110], y ∥ [001],
 /// z ∥ [1−10]), vacancy at the origin site or edge dislocation, in a quasi-2D disc or a 3-D ball.
 ///
-/// Core position of the edge dislocation: x̂ = (½ x_min, ½ y_min, 0), with x_min, y_min the smallest positive x and
-/// y coordinates of lattice sites (W: x̂ = (a/4, a/4); Si: x̂ = (a/(4√2), a/8)). Then ŷ lies strictly between two
-/// neighbouring atomic planes y = 0 and y = y_min (the glide plane is the mid-plane between them), and x̂ lies
-/// between two lattice columns, so no site lies on the branch cut Γ = {y = ŷ, x >= x̂} of (A.4). For point defects
-/// and the perfect crystal x̂ = 0, the (removed) site at the origin.
+/// Core position of the edge dislocation: x̂ = (x̂, ŷ, 0) is the point of a mid-plane y = ŷ between two adjacent
+/// atomic planes (normal y, the glide-plane normal) that is farthest from every lattice site, searched over the
+/// mid-planes with 0 < ŷ <= a and over x on a grid of 1/960 of the x period; ties go to the lowest ŷ, then the lowest
+/// x. W: x̂ = (a/4, a/4) (between the planes y = 0 and y = a/2); Si: x̂ = (0, 3a/8), the wide channel between the
+/// planes y = a/4 and y = a/2 (the shuffle position of the [1−10] projection; the narrow mid-plane y = a/8 would
+/// cut a bond and leave two atoms 0.54 r_nn apart after the predictor). Because ŷ lies strictly between two atomic
+/// planes, no site lies on the branch cut Γ = {y = ŷ, x >= x̂} of (A.4). For point defects and the perfect crystal
+/// x̂ = 0, the (removed) site at the origin.
 [<RequireQualifiedAccess>]
 module DefectGeometry =
 
@@ -80,13 +83,46 @@ module DefectGeometry =
         | DefectKind.NoDefect
         | DefectKind.Vacancy -> Vec3.Zero
         | DefectKind.Edge ->
-            let sites = Lattice.ball (lattice crystal a) Vec3.Zero (1.5 * a)
+            let lat = lattice crystal a
+            let sites = Lattice.ball lat Vec3.Zero (3.0 * a)
             let tol = 1e-9 * a
+            let px = Lattice.period lat 0
 
-            let minPositive (f: Vec3 -> float) =
-                sites |> Array.map f |> Array.filter (fun v -> v > tol) |> Array.min
+            let planes =
+                sites
+                |> Array.map (fun p -> p.Y)
+                |> Array.sort
+                |> Array.fold (fun (acc: float list) y -> match acc with
+                                                          | h :: _ when y - h < tol -> acc
+                                                          | _ -> y :: acc) []
+                |> List.rev
+                |> List.toArray
 
-            Vec3(0.5 * minPositive (fun p -> p.X), 0.5 * minPositive (fun p -> p.Y), 0.0)
+            // mid-planes between consecutive atomic planes with 0 < ŷ <= a
+            let mids =
+                [| for k in 0 .. planes.Length - 2 do
+                       let m = 0.5 * (planes.[k] + planes.[k + 1])
+
+                       if m > tol && m <= a + tol then
+                           yield m |]
+
+            let clearance (x: float) (y: float) =
+                sites
+                |> Array.fold (fun m p -> min m ((p.X - x) * (p.X - x) + (p.Y - y) * (p.Y - y))) Double.PositiveInfinity
+
+            let mutable best = Vec3.Zero
+            let mutable bestD = -1.0
+
+            for y in mids do
+                for k in 0..959 do
+                    let x = px * float k / 960.0
+                    let d = clearance x y
+
+                    if d > bestD * (1.0 + 1e-9) then
+                        best <- Vec3(x, y, 0.0)
+                        bestD <- d
+
+            best
 
     /// Distance (Å) of `p` from the core `c` as the regions measure it: in (x, y) for Quasi2D, in 3-D for Ball.
     let distance (shape: DomainShape) (c: Vec3) (p: Vec3) =
