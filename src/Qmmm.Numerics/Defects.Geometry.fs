@@ -68,7 +68,9 @@ module DefectGeometry =
     let lattice (crystal: Crystal) (a: float) : Lattice =
         match crystal with
         | Crystal.W -> Lattice.bcc "W" a
-        | Crystal.Si -> Lattice.diamond "Si" a |> Lattice.orient [| 1; 1; 0 |] [| 0; 0; 1 |] [| 1; -1; 0 |]
+        | Crystal.Si ->
+            Lattice.diamond "Si" a
+            |> Lattice.orient [| 1; 1; 0 |] [| 0; 0; 1 |] [| 1; -1; 0 |]
 
     /// The Burgers vector of the edge dislocation (simulation axes, Å): W b = a[100] = (a, 0, 0); Si b = (a/2)[110]
     /// = (a/√2, 0, 0).
@@ -92,9 +94,12 @@ module DefectGeometry =
                 sites
                 |> Array.map (fun p -> p.Y)
                 |> Array.sort
-                |> Array.fold (fun (acc: float list) y -> match acc with
-                                                          | h :: _ when y - h < tol -> acc
-                                                          | _ -> y :: acc) []
+                |> Array.fold
+                    (fun (acc: float list) y ->
+                        match acc with
+                        | h :: _ when y - h < tol -> acc
+                        | _ -> y :: acc)
+                    []
                 |> List.rev
                 |> List.toArray
 
@@ -154,8 +159,7 @@ module DefectGeometry =
             [| for i in 0 .. big.Count - 1 do
                    let p = Vec3.get big.Positions i
 
-                   let isVacancy =
-                       defect = DefectKind.Vacancy && Vec3.norm p < 1e-9 * a
+                   let isVacancy = defect = DefectKind.Vacancy && Vec3.norm p < 1e-9 * a
 
                    if distance shape c p <= r2 && not isVacancy then
                        yield p |]
@@ -180,7 +184,11 @@ module DefectGeometry =
                     (Vec3(0.0, 0.0, Lattice.period lat 2))
                     [| false; false; true |]
             | DomainShape.Ball ->
-                Cell.create (Vec3(side, 0.0, 0.0)) (Vec3(0.0, side, 0.0)) (Vec3(0.0, 0.0, side)) [| false; false; false |]
+                Cell.create
+                    (Vec3(side, 0.0, 0.0))
+                    (Vec3(0.0, side, 0.0))
+                    (Vec3(0.0, 0.0, side))
+                    [| false; false; false |]
 
         { Crystal = crystal
           Defect = defect

@@ -43,7 +43,9 @@ module Cle =
 
         Vec3(
             c * (t + x * y / (2.0 * (1.0 - nu) * r2)),
-            -c * ((1.0 - 2.0 * nu) / (4.0 * (1.0 - nu)) * log r2 + (x * x - y * y) / (4.0 * (1.0 - nu) * r2)),
+            -c
+            * ((1.0 - 2.0 * nu) / (4.0 * (1.0 - nu)) * log r2
+               + (x * x - y * y) / (4.0 * (1.0 - nu) * r2)),
             0.0
         )
 
@@ -74,12 +76,18 @@ module Cle =
         N.SetSubMatrix(3, 0, n3)
         N.SetSubMatrix(3, 3, n4)
         let ev = N.Evd().EigenValues.ToArray()
-        let roots = ev |> Array.filter (fun p -> p.Imaginary > 0.0) |> Array.sortBy (fun p -> p.Real, p.Imaginary)
+
+        let roots =
+            ev
+            |> Array.filter (fun p -> p.Imaginary > 0.0)
+            |> Array.sortBy (fun p -> p.Real, p.Imaginary)
 
         if roots.Length <> 3 then
             raise (
                 ComputationException(
-                    sprintf "the Stroh eigenproblem gave %d roots with Im p > 0 instead of 3 (ℂ not strongly elliptic?)" roots.Length
+                    sprintf
+                        "the Stroh eigenproblem gave %d roots with Im p > 0 instead of 3 (ℂ not strongly elliptic?)"
+                        roots.Length
                 )
             )
 
@@ -94,13 +102,19 @@ module Cle =
         let cx (v: float) = Complex(v, 0.0)
 
         let avec (p: Complex) =
-            let k = Array.init 9 (fun n -> cx q.[n] + p * cx (r.[n] + r.[3 * (n % 3) + n / 3]) + p * p * cx t.[n])
-            let row i = [| k.[3 * i]; k.[3 * i + 1]; k.[3 * i + 2] |]
+            let k =
+                Array.init 9 (fun n -> cx q.[n] + p * cx (r.[n] + r.[3 * (n % 3) + n / 3]) + p * p * cx t.[n])
+
+            let row i =
+                [| k.[3 * i]; k.[3 * i + 1]; k.[3 * i + 2] |]
 
             let cross (u: Complex[]) (v: Complex[]) =
-                [| u.[1] * v.[2] - u.[2] * v.[1]; u.[2] * v.[0] - u.[0] * v.[2]; u.[0] * v.[1] - u.[1] * v.[0] |]
+                [| u.[1] * v.[2] - u.[2] * v.[1]
+                   u.[2] * v.[0] - u.[0] * v.[2]
+                   u.[0] * v.[1] - u.[1] * v.[0] |]
 
-            let norm (v: Complex[]) = v |> Array.sumBy (fun z -> z.Magnitude * z.Magnitude)
+            let norm (v: Complex[]) =
+                v |> Array.sumBy (fun z -> z.Magnitude * z.Magnitude)
 
             let best =
                 [ cross (row 0) (row 1); cross (row 1) (row 2); cross (row 2) (row 0) ]
@@ -133,7 +147,10 @@ module Cle =
                 S.[i + 3, al] <- l.[al].[i].Real
                 S.[i + 3, al + 3] <- -l.[al].[i].Imaginary
 
-        let rhs = MathNet.Numerics.LinearAlgebra.Vector<float>.Build.DenseOfArray [| 0.5 * b.X; 0.5 * b.Y; 0.5 * b.Z; 0.0; 0.0; 0.0 |]
+        let rhs =
+            MathNet.Numerics.LinearAlgebra.Vector<float>.Build.DenseOfArray
+                [| 0.5 * b.X; 0.5 * b.Y; 0.5 * b.Z; 0.0; 0.0; 0.0 |]
+
         let sol = S.Solve rhs
         let d = Array.init 3 (fun al -> Complex(sol.[al], sol.[al + 3]))
         roots, a, d, sep
@@ -169,7 +186,13 @@ module Cle =
 
             // Richardson: (4 ū(ε) − ū(2ε)) / 3 with ū(e) = (u(ℂ + eE) + u(ℂ − eE)) / 2
             let eps = perturbation
-            let terms = [| perturbed eps; perturbed -eps; perturbed (2.0 * eps); perturbed (-2.0 * eps) |]
+
+            let terms =
+                [| perturbed eps
+                   perturbed -eps
+                   perturbed (2.0 * eps)
+                   perturbed (-2.0 * eps) |]
+
             let w = [| 2.0 / 3.0; 2.0 / 3.0; -1.0 / 6.0; -1.0 / 6.0 |]
 
             { Roots = terms |> Array.map (fun (r, _, _) -> r)
@@ -194,7 +217,10 @@ module Cle =
             let mutable sz = Complex.Zero
 
             for al in 0..2 do
-                let f = s.D.[term].[al] * log2pi (Complex(x, 0.0) + s.Roots.[term].[al] * Complex(y, 0.0))
+                let f =
+                    s.D.[term].[al]
+                    * log2pi (Complex(x, 0.0) + s.Roots.[term].[al] * Complex(y, 0.0))
+
                 let a = s.A.[term].[al]
                 sx <- sx + a.[0] * f
                 sy <- sy + a.[1] * f
@@ -209,8 +235,10 @@ module Cle =
 
     /// The C^∞ step η of (A.4): 0 for t <= 0, 1 for t >= 1, e^(−1/t) / (e^(−1/t) + e^(−1/(1−t))) between.
     let eta (t: float) =
-        if t <= 0.0 then 0.0
-        elif t >= 1.0 then 1.0
+        if t <= 0.0 then
+            0.0
+        elif t >= 1.0 then
+            1.0
         else
             let f = exp (-1.0 / t)
             let g = exp (-1.0 / (1.0 - t))

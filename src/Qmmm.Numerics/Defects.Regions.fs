@@ -60,7 +60,10 @@ module Regions =
             Array.init domain.Reference.Count (fun i ->
                 let d = DefectGeometry.distance domain.Shape domain.Core (Vec3.get x i)
 
-                if d <= rmm * (1.0 + 1e-12) then Region.Free else Region.FarField)
+                if d <= rmm * (1.0 + 1e-12) then
+                    Region.Free
+                else
+                    Region.FarField)
 
         let idx r =
             [| for i in 0 .. region.Length - 1 do

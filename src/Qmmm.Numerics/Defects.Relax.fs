@@ -87,7 +87,10 @@ module Relax =
                         for c in 0..2 do
                             g.[3 * k + c] <- -w.Forces.[3 * i + c]
 
-                    if sites then compensated w.SiteEnergies v0 else w.Energy - e0 }
+                    if sites then
+                        compensated w.SiteEnergies v0
+                    else
+                        w.Energy - e0 }
 
         obj, e0
 

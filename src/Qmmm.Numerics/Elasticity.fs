@@ -58,7 +58,13 @@ module Elasticity =
     /// Relaxes the atoms of a periodic cell at fixed cell (all atoms free, identity preconditioner) to
     /// ‖F‖∞ <= 1e-10 eV/Å; returns the relaxed configuration (`config` unchanged when it is already relaxed).
     let relaxInternal (pot: IPotential) (config: Configuration) : Configuration =
-        let calc = Calculator(pot, { EvaluationSettings.Defaults with Skin = 0.3 })
+        let calc =
+            Calculator(
+                pot,
+                { EvaluationSettings.Defaults with
+                    Skin = 0.3 }
+            )
+
         let n = 3 * config.Count
 
         let obj =
@@ -168,7 +174,13 @@ module Elasticity =
     /// The energy per atom (eV) of the perfect crystal `make a` at lattice constant a (the bulk chemical potential μ).
     let energyPerAtom (pot: IPotential) (make: float -> Lattice) (a: float) =
         let cell = periodicCell (make a) (2.0 * pot.Cutoff + 1.0)
-        let c = if Lattice.isBravais (make a) then cell else relaxInternal pot cell
+
+        let c =
+            if Lattice.isBravais (make a) then
+                cell
+            else
+                relaxInternal pot cell
+
         (Potential.compute pot c).Energy / float c.Count
 
     /// The equilibrium lattice constant (Å) of the crystal family `make` (a ↦ lattice with constant a) for `pot`: the

@@ -80,7 +80,13 @@ module Lbfgs =
         let lineSearch () =
             let dphi0 = Vector.dot g d
             let dmax = Vector.normInf d
-            let mutable alpha = if dmax * 1.0 > settings.MaxStep then settings.MaxStep / dmax else 1.0
+
+            let mutable alpha =
+                if dmax * 1.0 > settings.MaxStep then
+                    settings.MaxStep / dmax
+                else
+                    1.0
+
             let mutable lo = 0.0
             let mutable dlo = dphi0
             let mutable hi = Double.PositiveInfinity

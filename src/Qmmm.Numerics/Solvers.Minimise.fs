@@ -21,7 +21,9 @@ module Minimise =
         Validate.positive "settings.DifferenceStep" settings.DifferenceStep
         let watch = Stopwatch.StartNew()
         let stopAt = max settings.Tolerance settings.NewtonSwitch
-        let useNewton = settings.MaxNewtonIterations > 0 && settings.NewtonSwitch > settings.Tolerance
+
+        let useNewton =
+            settings.MaxNewtonIterations > 0 && settings.NewtonSwitch > settings.Tolerance
 
         let stopLbfgs = if useNewton then stopAt else settings.Tolerance
 
@@ -63,7 +65,9 @@ module Minimise =
 
             fail iters res why
         else
-            let struct (x, phi, g, nits, nevals, history) = Newton.run settings precond obj x g phi
+            let struct (x, phi, g, nits, nevals, history) =
+                Newton.run settings precond obj x g phi
+
             let res = Vector.normInf g
 
             if res > settings.Tolerance then

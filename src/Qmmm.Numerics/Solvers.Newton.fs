@@ -38,7 +38,14 @@ module Newton =
 
     /// Newton–Krylov polish from `x0` (φ0 and gradient g0 there) until ‖∇φ‖∞ <= settings.Tolerance or
     /// settings.MaxNewtonIterations. Returns (x, φ, g, iterations, evaluations, residual history starting with ‖g0‖∞).
-    let internal run (settings: SolverSettings) (precond: Preconditioner) (obj: Objective) (x0: float[]) (g0: float[]) (phi0: float) =
+    let internal run
+        (settings: SolverSettings)
+        (precond: Preconditioner)
+        (obj: Objective)
+        (x0: float[])
+        (g0: float[])
+        (phi0: float)
+        =
         let n = obj.Dimension
         let x = Array.copy x0
         let g = Array.copy g0

@@ -31,7 +31,12 @@ module ExpPreconditioner =
 
     /// Builds P for `config` (reference positions) with `free` the indices of the atoms that move (the unknowns are
     /// their 3 coordinates in this order) and `rnn` the nearest-neighbour distance (Å).
-    let create (settings: ExpPreconditionerSettings) (rnn: float) (config: Configuration) (free: int[]) : Preconditioner =
+    let create
+        (settings: ExpPreconditionerSettings)
+        (rnn: float)
+        (config: Configuration)
+        (free: int[])
+        : Preconditioner =
         Validate.positive "rnn" rnn
         Validate.positive "settings.Cutoff" settings.Cutoff
         let nl = Neighbours.build (settings.Cutoff * rnn) config

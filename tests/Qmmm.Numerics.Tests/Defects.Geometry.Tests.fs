@@ -14,8 +14,13 @@ let tests =
         [ testCase "the vacancy disc is the perfect disc without the origin site; both are one z-period, pbc F F T"
           <| fun () ->
               let a = 3.16
-              let perfect = DefectGeometry.create Crystal.W DefectKind.NoDefect DomainShape.Quasi2D a (6.0 * a)
-              let vac = DefectGeometry.create Crystal.W DefectKind.Vacancy DomainShape.Quasi2D a (6.0 * a)
+
+              let perfect =
+                  DefectGeometry.create Crystal.W DefectKind.NoDefect DomainShape.Quasi2D a (6.0 * a)
+
+              let vac =
+                  DefectGeometry.create Crystal.W DefectKind.Vacancy DomainShape.Quasi2D a (6.0 * a)
+
               Expect.equal vac.Reference.Count (perfect.Reference.Count - 1) "one site fewer"
               Expect.equal (Vec3.get perfect.Reference.Positions 0) Vec3.Zero "site 0 of the perfect disc is the origin"
               Expect.sequenceEqual vac.Reference.Positions perfect.Reference.Positions.[3..] "same order otherwise"
@@ -24,18 +29,24 @@ let tests =
               // independent count: bcc sites (i, j) a and (i + ½, j + ½) a with 0 <= z < a, |(x, y)| <= 6a
               let mutable n = 0
 
-              for i in -7..7 do
-                  for j in -7..7 do
-                      if float (i * i + j * j) <= 36.0 + 1e-9 then n <- n + 1
+              for i in -7 .. 7 do
+                  for j in -7 .. 7 do
+                      if float (i * i + j * j) <= 36.0 + 1e-9 then
+                          n <- n + 1
+
                       let x, y = float i + 0.5, float j + 0.5
-                      if x * x + y * y <= 36.0 + 1e-9 then n <- n + 1
+
+                      if x * x + y * y <= 36.0 + 1e-9 then
+                          n <- n + 1
 
               Expect.equal perfect.Reference.Count n "bcc disc count"
 
           testCase "the edge core lies strictly between sites and no site lies on the branch cut (W and Si)"
           <| fun () ->
               for crystal, a in [ Crystal.W, 3.1648; Crystal.Si, 5.43 ] do
-                  let d = DefectGeometry.create crystal DefectKind.Edge DomainShape.Quasi2D a (8.0 * a)
+                  let d =
+                      DefectGeometry.create crystal DefectKind.Edge DomainShape.Quasi2D a (8.0 * a)
+
                   let c = d.Core
                   let x = d.Reference.Positions
                   let mutable minPlane = Double.PositiveInfinity
@@ -54,26 +65,40 @@ let tests =
                   Expect.floatClose { absolute = 1e-12; relative = 0.0 } c.X expected.X (sprintf "%A x̂" crystal)
                   Expect.floatClose { absolute = 1e-12; relative = 0.0 } c.Y expected.Y (sprintf "%A ŷ" crystal)
                   // ŷ is the mid-plane between atomic planes a/2 (W) or a/4 (Si) apart
-                  let half = (match crystal with
-                              | Crystal.W -> a / 4.0
-                              | Crystal.Si -> a / 8.0)
-                  Expect.floatClose { absolute = 1e-9; relative = 0.0 } minPlane half (sprintf "%A: ŷ mid-plane" crystal)
+                  let half =
+                      (match crystal with
+                       | Crystal.W -> a / 4.0
+                       | Crystal.Si -> a / 8.0)
+
+                  Expect.floatClose
+                      { absolute = 1e-9; relative = 0.0 }
+                      minPlane
+                      half
+                      (sprintf "%A: ŷ mid-plane" crystal)
+
                   Expect.isGreaterThan minSite (0.1 * a) (sprintf "%A: x̂ is not a site" crystal)
 
                   let b = DefectGeometry.burgers crystal a
-                  Expect.floatClose { absolute = 1e-12; relative = 0.0 } b.X (Lattice.period d.Lattice 0) "|b| = x period"
+
+                  Expect.floatClose
+                      { absolute = 1e-12; relative = 0.0 }
+                      b.X
+                      (Lattice.period d.Lattice 0)
+                      "|b| = x period"
 
           testCase "the 3-D ball holds the sites within R of x̂ and is open"
           <| fun () ->
               let a = 3.16
-              let d = DefectGeometry.create Crystal.W DefectKind.Vacancy DomainShape.Ball a (3.0 * a)
+
+              let d =
+                  DefectGeometry.create Crystal.W DefectKind.Vacancy DomainShape.Ball a (3.0 * a)
               // independent count: bcc sites (i, j, k) a/2, all even or all odd, with i² + j² + k² <= 36 (the boundary
               // |x| = 3a holds 30 sites and is inclusive)
               let mutable n = 0
 
-              for i in -6..6 do
-                  for j in -6..6 do
-                      for k in -6..6 do
+              for i in -6 .. 6 do
+                  for j in -6 .. 6 do
+                      for k in -6 .. 6 do
                           let even = i % 2 = 0 && j % 2 = 0 && k % 2 = 0
                           let odd = abs i % 2 = 1 && abs j % 2 = 1 && abs k % 2 = 1
 

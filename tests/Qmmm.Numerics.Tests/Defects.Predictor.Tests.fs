@@ -12,7 +12,13 @@ open Qmmm.Numerics.Tests.Elasticity
 /// dislocation axes.
 let siTensor () =
     let g = 1.0 / Elasticity.GPa
-    let cube = Elasticity.ofCubic { C11 = 165.7 * g; C12 = 63.9 * g; C44 = 79.6 * g }
+
+    let cube =
+        Elasticity.ofCubic
+            { C11 = 165.7 * g
+              C12 = 63.9 * g
+              C44 = 79.6 * g }
+
     Elasticity.rotate (DefectGeometry.lattice Crystal.Si 5.43).Rotation cube
 
 /// ∂_j ∂_l u (j, l ∈ {x, y}) by centred differences with steps h, h/2, h/4 and two Richardson levels (error O(h⁶)).
@@ -23,7 +29,8 @@ let hessian (f: float -> float -> Vec3) (x: float) (y: float) (h: float) =
         let p a b = f (x + a) (y + b)
 
         (1.0 / (4.0 * h * h))
-        * (p (ex + fx) (ey + fy) - p (ex - fx) (ey - fy) - p (-ex + fx) (-ey + fy) + p (-ex - fx) (-ey - fy))
+        * (p (ex + fx) (ey + fy) - p (ex - fx) (ey - fy) - p (-ex + fx) (-ey + fy)
+           + p (-ex - fx) (-ey - fy))
 
     Array.init 4 (fun n ->
         let j, l = n / 2, n % 2
@@ -64,7 +71,9 @@ let navierRatio (c: float[]) (f: float -> float -> Vec3) =
 /// The predicted configuration x0 + u0 of a domain.
 let predicted (kind: PredictorKind) (d: DefectDomain) =
     let u0 = Predictor.displacements kind (Predictor.defaultSmoothing d) d
-    { d.Reference with Positions = Array.map2 (+) d.Reference.Positions u0 }
+
+    { d.Reference with
+        Positions = Array.map2 (+) d.Reference.Positions u0 }
 
 /// Closure failure of the Burgers circuit around the core on the z = 0 layer: the rectangle of grid sites
 /// (i p_x, j p_y), |i|, |j| <= m, walked counter-clockwise; each deformed step y(next) − y(current) is mapped to the
@@ -103,11 +112,14 @@ let burgersCircuit (d: DefectDomain) (y: Configuration) (m: int) =
 let tests =
     testList
         "Qmmm.Numerics.Defects.Predictor"
-        [ testCase "the Stroh solution satisfies the Navier equations away from the core (W from Zhou, Si rotated; ratio <= 1e-9)"
+        [ testCase
+              "the Stroh solution satisfies the Navier equations away from the core (W from Zhou, Si rotated; ratio <= 1e-9)"
           <| fun () ->
               let a = aZhou.Force()
 
-              for name, c, b in [ "W", cZhou.Force(), Vec3(a, 0.0, 0.0); "Si", siTensor (), Vec3(5.43 / sqrt 2.0, 0.0, 0.0) ] do
+              for name, c, b in
+                  [ "W", cZhou.Force(), Vec3(a, 0.0, 0.0)
+                    "Si", siTensor (), Vec3(5.43 / sqrt 2.0, 0.0, 0.0) ] do
                   let s = Cle.stroh c b
                   let ratio = navierRatio c (Cle.strohDisplacement s)
                   Expect.isLessThan ratio 1e-9 (sprintf "%s: residual / scale = %g" name ratio)
@@ -147,10 +159,13 @@ let tests =
                       Expect.floatClose { absolute = 1e-9; relative = 0.0 } j.X b (sprintf "%s r = %g: x" name r)
                       Expect.floatClose { absolute = 1e-9; relative = 0.0 } j.Y 0.0 (sprintf "%s r = %g: y" name r)
 
-          testCase "the atomistic Burgers circuit of the predicted W and Si configurations closes to −b (0 without defect)"
+          testCase
+              "the atomistic Burgers circuit of the predicted W and Si configurations closes to −b (0 without defect)"
           <| fun () ->
               for crystal, a, c in [ Crystal.W, aZhou.Force(), cZhou.Force(); Crystal.Si, 5.43, siTensor () ] do
-                  let d = DefectGeometry.create crystal DefectKind.Edge DomainShape.Quasi2D a (12.0 * a)
+                  let d =
+                      DefectGeometry.create crystal DefectKind.Edge DomainShape.Quasi2D a (12.0 * a)
+
                   let y = predicted (PredictorKind.Anisotropic c) d
                   let closure = burgersCircuit d y 6
                   let b = DefectGeometry.burgers crystal a
@@ -159,7 +174,8 @@ let tests =
                   let perfect = burgersCircuit d d.Reference 6
                   Expect.floatClose { absolute = 1e-9; relative = 0.0 } perfect.X 0.0 "perfect crystal"
 
-          testCase "after applying u0 no two atoms are closer than 0.6 r_nn and atoms away from the core keep bulk coordination"
+          testCase
+              "after applying u0 no two atoms are closer than 0.6 r_nn and atoms away from the core keep bulk coordination"
           <| fun () ->
               for crystal, a, c, z in [ Crystal.W, aZhou.Force(), cZhou.Force(), 8; Crystal.Si, 5.43, siTensor (), 4 ] do
                   for kind in [ PredictorKind.Anisotropic c; PredictorKind.Isotropic 0.28 ] do
@@ -189,7 +205,10 @@ let tests =
           testCase "the atomistic residual forces of the predicted W edge dislocation decay at least like r^-2.5 (Zhou)"
           <| fun () ->
               let a = aZhou.Force()
-              let d = DefectGeometry.create Crystal.W DefectKind.Edge DomainShape.Quasi2D a (24.0 * a)
+
+              let d =
+                  DefectGeometry.create Crystal.W DefectKind.Edge DomainShape.Quasi2D a (24.0 * a)
+
               let y = predicted (PredictorKind.Anisotropic(cZhou.Force())) d
               let f = (Potential.compute (zhou.Force()) y).Forces
 

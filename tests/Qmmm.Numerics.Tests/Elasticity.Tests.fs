@@ -21,11 +21,15 @@ let cZhou =
 let tests =
     testList
         "Qmmm.Numerics.Elasticity"
-        [ testCase "the lattice constant minimises the energy per atom (centred energy differences vanish, curvature positive)"
+        [ testCase
+              "the lattice constant minimises the energy per atom (centred energy differences vanish, curvature positive)"
           <| fun () ->
               let pot = zhou.Force()
               let a = aZhou.Force()
-              let e (x: float) = Elasticity.energyPerAtom pot (fun a -> Lattice.bcc "W" a) x
+
+              let e (x: float) =
+                  Elasticity.energyPerAtom pot (fun a -> Lattice.bcc "W" a) x
+
               let h = 1e-4
               let slope = (e (a + h) - e (a - h)) / (2.0 * h)
               let curv = (e (a + h) - 2.0 * e a + e (a - h)) / (h * h)
@@ -62,17 +66,32 @@ let tests =
 
               let scale = c.[0]
 
-              for (ij, kl) in [ ((0, 0), (0, 0)); ((0, 0), (1, 1)); ((1, 2), (1, 2)); ((0, 1), (0, 2)); ((2, 2), (0, 1)) ] do
+              for (ij, kl) in
+                  [ ((0, 0), (0, 0))
+                    ((0, 0), (1, 1))
+                    ((1, 2), (1, 2))
+                    ((0, 1), (0, 2))
+                    ((2, 2), (0, 1)) ] do
                   let (i, j), (k, l) = ij, kl
                   let fd = second ij kl
                   let got = c.[27 * i + 9 * j + 3 * k + l]
-                  Expect.floatClose { absolute = 1e-5 * scale; relative = 0.0 } got fd (sprintf "C_%d%d%d%d" i j k l)
+
+                  Expect.floatClose
+                      { absolute = 1e-5 * scale
+                        relative = 0.0 }
+                      got
+                      fd
+                      (sprintf "C_%d%d%d%d" i j k l)
 
           testCase "ℂ of bcc W has cubic symmetry: C11 = C22 = C33, C44 = C55 = C66, major and minor symmetries, zeros"
           <| fun () ->
               let c = cZhou.Force()
               let at i j k l = c.[27 * i + 9 * j + 3 * k + l]
-              let tol = { absolute = 1e-9 * c.[0]; relative = 0.0 }
+
+              let tol =
+                  { absolute = 1e-9 * c.[0]
+                    relative = 0.0 }
+
               Expect.floatClose tol (at 1 1 1 1) (at 0 0 0 0) "C22"
               Expect.floatClose tol (at 2 2 2 2) (at 0 0 0 0) "C33"
               Expect.floatClose tol (at 0 2 0 2) (at 1 2 1 2) "C55"
