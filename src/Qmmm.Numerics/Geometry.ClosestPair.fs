@@ -127,4 +127,3 @@ module ClosestPair =
 /// at build time, and no atom displaced by more than Skin / 2 from its build position (for Skin = 0: positions
 /// at build time, and no atom displaced by more than Skin / 2 from its build position (for Skin = 0: positions
 /// at build time, and no atom displaced by more than Skin / 2 from its build position (for Skin = 0: positions
-/// at build time, and no atom displaced by more than Skin / 2 from its build position (for Skin = 0: positions
