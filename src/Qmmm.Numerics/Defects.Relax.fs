@@ -141,3 +141,40 @@ module Relax =
           InitialEnergy = e0
           Residual = report.Residual
           Report = report }
+
+    /// Relaxes a set-up problem: the free atoms of its predicted configuration (see `run`); r_nn from its lattice.
+    let problem
+        (settings: SolverSettings)
+        (evaluation: EvaluationSettings)
+        (precond: PreconditionerKind)
+        (model: IPotential)
+        (p: DefectProblem)
+        : RelaxResult =
+        run
+            settings
+            evaluation
+            precond
+            (Lattice.nearestNeighbourDistance p.Domain.Lattice)
+            model
+            p.Predicted
+            p.Regions.Free
+
+    /// The vacancy formation energy E_f = E_def − E_perf + μ (eV): E_def the relaxed energy of the defect domain,
+    /// E_perf the energy of the perfect domain with the same regions (`DefectProblem.perfect`, an equilibrium, not
+    /// relaxed), μ the bulk energy per atom at the same lattice constant (`Elasticity.energyPerAtom`).
+    let formationEnergy (model: IPotential) (spec: DefectSpec) (relaxedEnergy: float) : float =
+        let perf = DefectProblem.perfect spec
+
+        let w =
+            Potential.compute model perf.Predicted
+
+        let eperf =
+            if model.HasSiteEnergies then
+                compensated w.SiteEnergies [||]
+            else
+                w.Energy
+
+        let mu =
+            Elasticity.energyPerAtom model (fun a -> DefectGeometry.lattice spec.Crystal a) spec.A
+
+        relaxedEnergy - eperf + mu

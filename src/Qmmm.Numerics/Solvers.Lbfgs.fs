@@ -50,7 +50,8 @@ module Lbfgs =
         let mutable outcome = None
         let mutable res = Vector.normInf g
 
-        // d = −H g by the two-loop recursion with H0 = γ P⁻¹, γ = sᵀy / sᵀ P s of the newest pair.
+        // d = −H g by the two-loop recursion with H0 = γ P⁻¹, γ = sᵀ P s / sᵀy of the newest pair (P⁻¹ scaled so that
+        // H0 matches the inverse curvature along the last step).
         let direction () =
             Array.blit g 0 d 0 n
 
@@ -63,7 +64,7 @@ module Lbfgs =
 
             if stored > 0 then
                 precond.Multiply S.[newest] ps
-                let gamma = Vector.dot S.[newest] Y.[newest] / Vector.dot S.[newest] ps
+                let gamma = Vector.dot S.[newest] ps / Vector.dot S.[newest] Y.[newest]
 
                 for i in 0 .. n - 1 do
                     z.[i] <- gamma * z.[i]

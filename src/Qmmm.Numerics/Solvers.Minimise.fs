@@ -32,14 +32,17 @@ module Minimise =
 
         let res = Vector.normInf g
 
+        let sci (v: float) =
+            v.ToString("0.000e+00", System.Globalization.CultureInfo.InvariantCulture)
+
         let fail (its: int) (r: float) (why: string) =
             raise (
                 ConvergenceException(
                     sprintf
-                        "relaxation did not converge: ‖F‖∞ = %.3e after %d iterations, tolerance %.3e (%s)"
-                        r
+                        "relaxation did not converge: ‖F‖∞ = %s after %d iterations, tolerance %s (%s)"
+                        (sci r)
                         its
-                        settings.Tolerance
+                        (sci settings.Tolerance)
                         why,
                     its,
                     r,
