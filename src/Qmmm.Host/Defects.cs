@@ -307,6 +307,7 @@ public sealed class DefectSystem
             defaults.Memory,
             defaults.MaxStep,
             defaults.DifferenceStep,
+            defaults.Symmetric,
             report,
             cancellation);
         var ev = EvaluationSettings.Defaults;

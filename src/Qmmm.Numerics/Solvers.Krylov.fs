@@ -118,6 +118,63 @@ module Krylov =
 
             struct (x, rel, products)
 
+    /// Flexible preconditioned conjugate gradients for a symmetric positive-definite A (Notay 2000: the Polak–Ribière
+    /// form β = r₊ᵀ(z₊ − z)/rᵀz tolerates a preconditioner applied inexactly), from x = 0 until
+    /// ‖b − A x‖₂ <= relTol ‖b‖₂ or `maxProducts` products. Stops early at negative curvature pᵀAp <= 0 (then x is
+    /// the last iterate, or −b scaled if none). Returns (x, relative residual, products).
+    let pcg
+        (apply: float[] -> float[] -> unit)
+        (precondSolve: float[] -> float[] -> unit)
+        (relTol: float)
+        (maxProducts: int)
+        (b: float[])
+        =
+        let n = b.Length
+        let x = Array.zeroCreate n
+        let r = Array.copy b
+        let z = Array.zeroCreate n
+        let zOld = Array.zeroCreate n
+        let p = Array.zeroCreate n
+        let q = Array.zeroCreate n
+        let bnorm = sqrt (Vector.dot b b)
+        precondSolve r z
+        Array.blit z 0 p 0 n
+        let mutable rz = Vector.dot r z
+        let mutable products = 0
+        let mutable rel = if bnorm = 0.0 then 0.0 else 1.0
+        let mutable stop = bnorm = 0.0
+
+        while not stop && rel > relTol && products < maxProducts do
+            apply p q
+            products <- products + 1
+            let pq = Vector.dot p q
+
+            if not (pq > 0.0) then
+                if products = 1 then
+                    Array.blit z 0 x 0 n
+
+                stop <- true
+            else
+                let alpha = rz / pq
+                Vector.axpy alpha p x
+                Vector.axpy (-alpha) q r
+                rel <- sqrt (Vector.dot r r) / bnorm
+                Array.blit z 0 zOld 0 n
+                precondSolve r z
+                let mutable num = 0.0
+
+                for i in 0 .. n - 1 do
+                    num <- num + r.[i] * (z.[i] - zOld.[i])
+
+                let rzNew = Vector.dot r z
+                let beta = max 0.0 (num / rz)
+                rz <- rzNew
+
+                for i in 0 .. n - 1 do
+                    p.[i] <- z.[i] + beta * p.[i]
+
+        struct (x, rel, products)
+
     /// Conjugate gradients for a symmetric positive-definite A with the diagonal (Jacobi) preconditioner `diag`,
     /// from x = 0 until ‖b − A x‖₂ <= relTol ‖b‖₂ or `maxIterations`; writes x. Returns the iterations used.
     let cg

@@ -3,7 +3,8 @@ namespace Qmmm.Numerics
 open System
 
 /// Newton–Krylov iteration for ∇φ(x) = 0 (Kelley, "Solving Nonlinear Equations with Newton's Method", §3): each
-/// step solves H δ = −∇φ by right-preconditioned GMRES with Hessian–vector products from directional differences of
+/// step solves H δ = −∇φ by flexible preconditioned CG (symmetric H; `SolverSettings.Symmetric`) or flexible
+/// right-preconditioned GMRES(60) with Hessian–vector products from directional differences of
 /// the gradient, H v ≈ (∇φ(x + h v) − ∇φ(x − h v)) / 2h, h = δ_FD / ‖v‖∞ (O(h²) accurate), to the forcing tolerance
 /// η = min(0.1, ‖∇φ‖∞) (quadratic convergence up to the accuracy of the products); a step that does not reduce
 /// ‖∇φ‖∞ is halved (at most 8 times). Works for any gradient field, not only for minimisation.
@@ -74,7 +75,12 @@ module Newton =
                 hessianVector obj settings.DifferenceStep x xt g1 g2 v hv
                 evals <- evals + 2
 
-            let struct (delta, _, _) = Krylov.gmres apply precond.Solve 60 eta 2000 rhs
+            let struct (delta, _, _) =
+                if settings.Symmetric then
+                    Krylov.pcg apply precond.Solve eta 2000 rhs
+                else
+                    Krylov.gmres apply precond.Solve 60 eta 2000 rhs
+
             let mutable t = 1.0
             let mutable accepted = false
             let mutable halvings = 0

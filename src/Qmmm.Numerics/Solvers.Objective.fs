@@ -57,6 +57,9 @@ type SolverSettings =
         MaxStep: float
         /// Step δ (Å) of the directional differences H v ≈ (∇φ(x + h v) − ∇φ(x − h v)) / 2h, h = δ / ‖v‖∞; default 1e-4.
         DifferenceStep: float
+        /// True when ∇φ is a gradient (minimisation): the Newton steps solve H δ = −∇φ by flexible preconditioned CG
+        /// (symmetric H, no restarts); false: by flexible GMRES(60) (any Jacobian, e.g. force mixing). Default true.
+        Symmetric: bool
         /// Called after every iteration (progress reports); default ignores it.
         Progress: SolverProgress -> unit
         /// Checked once per iteration; a cancelled token raises `OperationCanceledException`.
@@ -64,7 +67,8 @@ type SolverSettings =
     }
 
     /// Defaults: tolerance 1e-8, 10000 L-BFGS and 20 Newton iterations, switch at 1e-5, memory 20, max step 0.2 Å,
-    /// difference step 1e-4 Å, no progress, no cancellation.
+    /// difference step 1e-4 Å, symmetric (CG) Newton steps, no progress, no
+    /// cancellation.
     static member Defaults =
         { Tolerance = 1e-8
           MaxIterations = 10000
@@ -73,6 +77,7 @@ type SolverSettings =
           Memory = 20
           MaxStep = 0.2
           DifferenceStep = 1e-4
+          Symmetric = true
           Progress = ignore
           Cancellation = CancellationToken.None }
 

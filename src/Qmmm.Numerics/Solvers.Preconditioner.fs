@@ -11,16 +11,16 @@ type ExpPreconditionerSettings =
         Decay: float
         /// Relative diagonal shift c: P = L + c·mean(diag L)·I keeps P definite without fixed atoms (default 1e-3).
         Shift: float
-        /// Relative tolerance of the inner conjugate-gradient solve of P z = r (default 1e-9).
+        /// Relative tolerance of the inner conjugate-gradient solve of P z = r (default 1e-6; GMRES is the flexible variant and L-BFGS only needs an approximate H0).
         InnerTolerance: float
     }
 
-    /// Cutoff 1.6 r_nn, decay 3, shift 1e-3, inner tolerance 1e-9.
+    /// Cutoff 1.6 r_nn, decay 3, shift 1e-3, inner tolerance 1e-6.
     static member Defaults =
         { Cutoff = 1.6
           Decay = 3.0
           Shift = 1e-3
-          InnerTolerance = 1e-9 }
+          InnerTolerance = 1e-6 }
 
 /// The Exp preconditioner P = (L + cI) ⊗ I₃ of a relaxation: L the weighted graph Laplacian of the atom pairs of the
 /// reference configuration closer than Cutoff·r_nn, restricted to the free atoms (links to clamped atoms count on

@@ -120,7 +120,7 @@ let tests =
               Expect.stringContains ex.Message "tolerance 1.000e-12" "message names the tolerance"
               Expect.stringContains ex.Message "iteration cap 3" "message names the cause"
 
-          testCase "GMRES solves a non-symmetric system to 1e-12 (dense LU oracle); CG solves an SPD one"
+          testCase "GMRES solves a non-symmetric system to 1e-12 (dense LU oracle); CG and flexible PCG solve an SPD one"
           <| fun () ->
               let n = 30
               let a = spd n 11
@@ -144,4 +144,11 @@ let tests =
               Expect.isLessThan its 1000 "CG converged"
 
               for i in 0 .. n - 1 do
-                  Expect.floatClose { absolute = 1e-10; relative = 0.0 } xc.[i] exact.[i] (sprintf "cg x[%d]" i) ]
+                  Expect.floatClose { absolute = 1e-10; relative = 0.0 } xc.[i] exact.[i] (sprintf "cg x[%d]" i)
+
+              // flexible PCG with the Jacobi preconditioner
+              let struct (xp, relp, _) = Krylov.pcg (matVec n s) (fun r z -> Array.iteri (fun i v -> z.[i] <- v / diag.[i]) r) 1e-13 1000 b
+              Expect.isLessThanOrEqual relp 1e-13 "pcg relative residual"
+
+              for i in 0 .. n - 1 do
+                  Expect.floatClose { absolute = 1e-10; relative = 0.0 } xp.[i] exact.[i] (sprintf "pcg x[%d]" i) ]
