@@ -49,7 +49,7 @@ internal static class LatticeCommand
                     return RelaxCommand.WriteDefectLattice(parse, defect, parse.GetValue(radius), parse.GetValue(outputPath), output, error);
                 }
 
-                var aValue = parse.GetValue(a) ?? throw new UsageException("--a: the lattice constant is required (unless --defect)");
+                var aValue = parse.GetValue(a) ?? throw new UsageException("Option '--a' is required.");
                 if (!double.IsFinite(aValue) || aValue <= 0)
                 {
                     throw new UsageException($"--a: expected a positive lattice constant in Angstrom, got {aValue.ToString(Inv)}");

@@ -44,11 +44,15 @@ module DefectProblem =
     let create (spec: DefectSpec) : DefectProblem =
         Validate.positive "spec.RMM" spec.RMM
         Validate.nonNegative "spec.RFF" spec.RFF
-        let domain = DefectGeometry.create spec.Crystal spec.Defect spec.Shape spec.A (spec.RMM + spec.RFF)
+
+        let domain =
+            DefectGeometry.create spec.Crystal spec.Defect spec.Shape spec.A (spec.RMM + spec.RFF)
+
         let regions = Regions.create domain spec.RMM spec.RFF
 
         let rhat =
-            spec.Smoothing |> Option.defaultWith (fun () -> Predictor.defaultSmoothing domain)
+            spec.Smoothing
+            |> Option.defaultWith (fun () -> Predictor.defaultSmoothing domain)
 
         let u0 = Predictor.displacements spec.Predictor rhat domain
 

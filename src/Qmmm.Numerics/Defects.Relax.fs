@@ -165,8 +165,7 @@ module Relax =
     let formationEnergy (model: IPotential) (spec: DefectSpec) (relaxedEnergy: float) : float =
         let perf = DefectProblem.perfect spec
 
-        let w =
-            Potential.compute model perf.Predicted
+        let w = Potential.compute model perf.Predicted
 
         let eperf =
             if model.HasSiteEnergies then

@@ -23,8 +23,15 @@ module Slip =
         let x = domain.Reference.Positions
         let n = domain.Reference.Count
         let scale = 1e6
-        let key (p: Vec3) = struct (Math.Round(p.X * scale), Math.Round(p.Y * scale), Math.Round(p.Z * scale))
-        let period = if domain.Reference.Cell.Pbc.[2] then domain.Reference.Cell.Vectors.[8] else 0.0
+
+        let key (p: Vec3) =
+            struct (Math.Round(p.X * scale), Math.Round(p.Y * scale), Math.Round(p.Z * scale))
+
+        let period =
+            if domain.Reference.Cell.Pbc.[2] then
+                domain.Reference.Cell.Vectors.[8]
+            else
+                0.0
 
         let wrap (p: Vec3) =
             if period > 0.0 then
@@ -51,7 +58,11 @@ module Slip =
                 let pj = pi + Neighbours.vector bonds x i e
                 let above, otherAbove = pi.Y > yhat, pj.Y > yhat
 
-                if domain.Defect = DefectKind.Edge && inHalfSpace domain rhat pi && above <> otherAbove then
+                if
+                    domain.Defect = DefectKind.Edge
+                    && inHalfSpace domain rhat pi
+                    && above <> otherAbove
+                then
                     let s = if above then -1 else 1
                     let target = wrap (pj + float s * b)
 
@@ -97,6 +108,12 @@ module Slip =
             for e in bonds.Start.[i] .. bonds.Start.[i + 1] - 1 do
                 let m = ends.[e]
 
-                Vec3.set out e (if m < 0 then Vec3(nan, nan, nan) else Vec3.get u m - Vec3.get u i)
+                Vec3.set
+                    out
+                    e
+                    (if m < 0 then
+                         Vec3(nan, nan, nan)
+                     else
+                         Vec3.get u m - Vec3.get u i)
 
         out

@@ -134,6 +134,6 @@ public class DefectsTests
         Assert.True(s.Info.ContainsKey("burgers_vectors"));
         var (code2, _, err2) = Run("lattice", "--radius", "5");
         Assert.Equal(2, code2);
-        Assert.Contains("--a: the lattice constant is required (unless --defect)", err2);
+        Assert.Contains("Option '--a' is required.", err2);
     }
 }

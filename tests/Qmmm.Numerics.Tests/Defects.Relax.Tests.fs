@@ -74,7 +74,8 @@ let tests =
                   r.EnergyDifference
                   "ℰ(u) = E(y) − E(y0)"
 
-          testCase "the Newton–Krylov polish converges quadratically on the W vacancy (r_{k+1} <= 20 r_k² until round-off)"
+          testCase
+              "the Newton–Krylov polish converges quadratically on the W vacancy (r_{k+1} <= 20 r_k² until round-off)"
           <| fun () ->
               let pot = zhou.Force()
               let p = DefectProblem.create (spec DefectKind.Vacancy 5.0 5.0)
@@ -98,7 +99,15 @@ let tests =
 
               let ef (rmm: float) =
                   let s = spec DefectKind.Vacancy rmm 5.0
-                  let r = Relax.problem { tight with Tolerance = 1e-8 } EvaluationSettings.Defaults precond pot (DefectProblem.create s)
+
+                  let r =
+                      Relax.problem
+                          { tight with Tolerance = 1e-8 }
+                          EvaluationSettings.Defaults
+                          precond
+                          pot
+                          (DefectProblem.create s)
+
                   Relax.formationEnergy pot s r.Energy
 
               let e = [| ef 3.0; ef 5.0; ef 7.0 |]
@@ -137,7 +146,8 @@ let tests =
               let run (threads: int) =
                   Relax.problem
                       { tight with Tolerance = 1e-8 }
-                      { EvaluationSettings.Defaults with Threads = threads }
+                      { EvaluationSettings.Defaults with
+                          Threads = threads }
                       precond
                       pot
                       p

@@ -11,10 +11,14 @@ open Qmmm.Numerics.Tests.Elasticity
 let tests =
     testList
         "Qmmm.Numerics.Defects.Slip"
-        [ testCase "across the cut in Ω_Γ the slipped partner is ℓ + ρ ∓ b and e_ρ(ℓ) is as small as off the cut while D_ρu0 jumps by ≈ b"
+        [ testCase
+              "across the cut in Ω_Γ the slipped partner is ℓ + ρ ∓ b and e_ρ(ℓ) is as small as off the cut while D_ρu0 jumps by ≈ b"
           <| fun () ->
               let a = aZhou.Force()
-              let d = DefectGeometry.create Crystal.W DefectKind.Edge DomainShape.Quasi2D a (20.0 * a)
+
+              let d =
+                  DefectGeometry.create Crystal.W DefectKind.Edge DomainShape.Quasi2D a (20.0 * a)
+
               let rhat = Predictor.defaultSmoothing d
               let u0 = Predictor.displacements (PredictorKind.Anisotropic(cZhou.Force())) rhat d
               let bonds = Stencil.bonds d.Reference d.Lattice
@@ -50,13 +54,20 @@ let tests =
 
               Expect.isGreaterThan crossing 10 "bonds across the cut in Ω_Γ"
               // the slipped strains across the cut are as small as the ordinary bond strains at the same radii
-              Expect.isLessThan worstStrain (1.5 * worstOrdinary) (sprintf "slipped %g vs ordinary %g" worstStrain worstOrdinary)
+              Expect.isLessThan
+                  worstStrain
+                  (1.5 * worstOrdinary)
+                  (sprintf "slipped %g vs ordinary %g" worstStrain worstOrdinary)
+
               Expect.isGreaterThan smallestJump (0.5 * a) "raw differences jump by about b"
 
           testCase "the elastic strains decay like 1/|ℓ| (A.9): max |e| r is bounded between 5a and 17a"
           <| fun () ->
               let a = aZhou.Force()
-              let d = DefectGeometry.create Crystal.W DefectKind.Edge DomainShape.Quasi2D a (20.0 * a)
+
+              let d =
+                  DefectGeometry.create Crystal.W DefectKind.Edge DomainShape.Quasi2D a (20.0 * a)
+
               let rhat = Predictor.defaultSmoothing d
               let u0 = Predictor.displacements (PredictorKind.Anisotropic(cZhou.Force())) rhat d
               let bonds = Stencil.bonds d.Reference d.Lattice

@@ -22,12 +22,19 @@ let tests =
               let v = Array.init c.Positions.Length (fun _ -> rng.NextDouble() - 0.5)
               let hv = Hessian.vectorProduct calc 1e-4 c v
               let hu = Hessian.vectorProduct calc 1e-4 c u
-              let dot (a: float[]) (b: float[]) = Array.fold2 (fun s x y -> s + x * y) 0.0 a b
+
+              let dot (a: float[]) (b: float[]) =
+                  Array.fold2 (fun s x y -> s + x * y) 0.0 a b
+
               let uhv, vhu = dot u hv, dot v hu
               Expect.floatClose { absolute = 0.0; relative = 1e-7 } uhv vhu "symmetry"
               // energy second difference along v with step t: (E(+) − 2E + E(−)) / t², O(t²) error
               let e (s: float) =
-                  (Potential.compute pot { c with Positions = Array.map2 (fun x d -> x + s * d) c.Positions v }).Energy
+                  (Potential.compute
+                      pot
+                      { c with
+                          Positions = Array.map2 (fun x d -> x + s * d) c.Positions v })
+                      .Energy
 
               let t = 1e-3
               let fd = (e t - 2.0 * e 0.0 + e -t) / (t * t)

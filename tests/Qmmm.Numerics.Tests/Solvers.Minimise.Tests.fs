@@ -34,7 +34,9 @@ let matVec (n: int) (a: float[]) (x: float[]) (y: float[]) =
 
 /// Dense solve by MathNet's LU (the oracle).
 let dense (n: int) (a: float[]) (b: float[]) =
-    let m = MathNet.Numerics.LinearAlgebra.Matrix<float>.Build.Dense(n, n, fun i j -> a.[i * n + j])
+    let m =
+        MathNet.Numerics.LinearAlgebra.Matrix<float>.Build.Dense(n, n, fun i j -> a.[i * n + j])
+
     (m.Solve(MathNet.Numerics.LinearAlgebra.Vector<float>.Build.DenseOfArray b)).ToArray()
 
 let rosenbrock =
@@ -107,7 +109,9 @@ let tests =
 
               let ex =
                   try
-                      Minimise.run settings Preconditioner.identity rosenbrock [| -1.2; 1.0 |] |> ignore
+                      Minimise.run settings Preconditioner.identity rosenbrock [| -1.2; 1.0 |]
+                      |> ignore
+
                       None
                   with :? ConvergenceException as ex ->
                       Some ex
@@ -120,7 +124,8 @@ let tests =
               Expect.stringContains ex.Message "tolerance 1.000e-12" "message names the tolerance"
               Expect.stringContains ex.Message "iteration cap 3" "message names the cause"
 
-          testCase "GMRES solves a non-symmetric system to 1e-12 (dense LU oracle); CG and flexible PCG solve an SPD one"
+          testCase
+              "GMRES solves a non-symmetric system to 1e-12 (dense LU oracle); CG and flexible PCG solve an SPD one"
           <| fun () ->
               let n = 30
               let a = spd n 11
@@ -129,7 +134,10 @@ let tests =
                   a.[i * n + (i + 1) % n] <- a.[i * n + (i + 1) % n] + 0.7
 
               let b = Array.init n (fun i -> cos (float i))
-              let struct (x, rel, _) = Krylov.gmres (matVec n a) (fun r z -> Array.blit r 0 z 0 n) 10 1e-13 10000 b
+
+              let struct (x, rel, _) =
+                  Krylov.gmres (matVec n a) (fun r z -> Array.blit r 0 z 0 n) 10 1e-13 10000 b
+
               let exact = dense n a b
               Expect.isLessThanOrEqual rel 1e-13 "relative residual"
 
@@ -147,7 +155,9 @@ let tests =
                   Expect.floatClose { absolute = 1e-10; relative = 0.0 } xc.[i] exact.[i] (sprintf "cg x[%d]" i)
 
               // flexible PCG with the Jacobi preconditioner
-              let struct (xp, relp, _) = Krylov.pcg (matVec n s) (fun r z -> Array.iteri (fun i v -> z.[i] <- v / diag.[i]) r) 1e-13 1000 b
+              let struct (xp, relp, _) =
+                  Krylov.pcg (matVec n s) (fun r z -> Array.iteri (fun i v -> z.[i] <- v / diag.[i]) r) 1e-13 1000 b
+
               Expect.isLessThanOrEqual relp 1e-13 "pcg relative residual"
 
               for i in 0 .. n - 1 do
