@@ -70,6 +70,10 @@ public static class Models
             _ => Model.OfEam("eam-w-zhou", Zhou.model), "eam-w-zhou", () => Lattices.Bcc("W", 3.1648));
         Register("setfl:", "a LAMMPS setfl file (eam/alloy, eam/fs), interpolated as LAMMPS does: setfl:PATH",
             path => Model.OfEam("setfl:" + path, LoadSetfl(path)), null, null);
+        Register("nrltb-si", "NRL tight binding for Si, sp basis (Appendix D): zero temperature at eF = 5.5212408 eV, Gamma point, spin factor 2",
+            NrlTightBinding.Create, "nrltb-si", () => Lattices.Diamond("Si", 5.43));
+        Register("nrltb-si:", "NRL tight binding for Si with options: nrltb-si:kT=...,beta=...,eF=...,k=N1xN2xN3,mp=1,spin=1|2,cutoff=original|energyshift|forceshift",
+            NrlTightBinding.Create, "nrltb-si:kT=0.1", () => Lattices.Diamond("Si", 5.43));
     }
 
     /// <summary>The registered entries, in registration order.</summary>

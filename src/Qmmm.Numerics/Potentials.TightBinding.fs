@@ -747,6 +747,26 @@ module TightBinding =
                  " (Monkhorst-Pack)")
             o.SpinFactor
 
+    /// The model's name, carrying the settings every report must show: "nrltb-si(spin=2,eF=5.5212408,kT=0,k=1x1x1)"
+    /// (",mp" after the grid for Monkhorst–Pack grids, ",cutoff=…" for a cutoff variant other than the original).
+    let name (o: TightBindingOptions) =
+        let d = o.KPoints.Divisions
+
+        sprintf
+            "nrltb-%s(spin=%g,eF=%.10g,kT=%g,k=%dx%dx%d%s%s)"
+            (o.Parameters.Element.ToLowerInvariant())
+            o.SpinFactor
+            o.ChemicalPotential
+            o.Temperature
+            d.[0]
+            d.[1]
+            d.[2]
+            (if o.KPoints.GammaCentred then "" else ",mp")
+            (match o.Cutoff with
+             | NrlCutoff.Original -> ""
+             | NrlCutoff.EnergyShift -> ",cutoff=energyshift"
+             | NrlCutoff.ForceShift -> ",cutoff=forceshift")
+
     /// The model as a whole-configuration `IPotential` and, for derivative tensors through the non-pooled route, an
     /// `ISitePotential` whose site energy V(g) is the site energy of the centre of the isolated cluster made of the
     /// centre and its neighbours g (the cluster route V_ℓ^Ω with Ω = the neighbours within Rc), with the exact
@@ -754,7 +774,7 @@ module TightBinding =
     [<Sealed>]
     type private Model(o: TightBindingOptions) =
         let rc = NrlTb.cutoffRadius o.Parameters
-        let name = "nrltb-" + o.Parameters.Element.ToLowerInvariant()
+        let name = name o
 
         member private _.Cluster(rs: float[], offset: int, count: int) =
             let pos = Array.zeroCreate (3 * (count + 1))
@@ -827,7 +847,7 @@ module TightBinding =
 
             member m.SiteGradient(_zi, rs, _zs, offset, count, grad) = m.Site(rs, offset, count, grad)
 
-    /// The NRL tight-binding model with options `o` as a whole-configuration model (name "nrltb-si" for Si). It also
+    /// The NRL tight-binding model with options `o` as a whole-configuration model (named by `name`). It also
     /// implements `ISitePotential` (see `Potential.trySite`) with the cluster site energy described on the type, so
     /// derivative tensors go through `DifferenceDerivatives`. Raises ArgumentException for invalid options.
     let model (o: TightBindingOptions) : IPotential =
