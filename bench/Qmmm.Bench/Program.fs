@@ -1,4 +1,4 @@
-/// `dotnet run --project bench/Qmmm.Bench -c Release -- [lapack|eam|derivatives|neighbours|all] [options]`
+/// `dotnet run --project bench/Qmmm.Bench -c Release -- [lapack|eam|derivatives|neighbours|tb|all] [options]`
 module Qmmm.Bench.Program
 
 [<EntryPoint>]
@@ -11,11 +11,12 @@ let main argv =
     | "eam" -> Eam.run rest
     | "derivatives" -> Derivatives.run rest
     | "neighbours" -> Neighbours.run rest
+    | "tb" -> TightBinding.run rest
     | "all" ->
         LinearAlgebra.run rest
         Eam.run rest
         Derivatives.run rest
         Neighbours.run rest
-    | other -> eprintfn "unknown benchmark '%s' (lapack, eam, derivatives, neighbours, all)" other
+    | other -> eprintfn "unknown benchmark '%s' (lapack, eam, derivatives, neighbours, tb, all)" other
 
     0

@@ -1,0 +1,96 @@
+/// NRL tight binding (Si, Γ point): energy + forces of a periodic cell through the model protocol against a raw
+/// LAPACKE `dsygvd` call on the same H and M in the same run, interleaved (ratio = raw / ours; 1 would mean assembly,
+/// occupation and forces cost nothing). `dotnet run -c Release --project bench/Qmmm.Bench -- tb [--cells N] [--reps R]`
+/// (N = 4: 512 atoms, 2,048 orbitals; N = 5: 1,000 atoms, 4,000 orbitals).
+module Qmmm.Bench.TightBinding
+
+open System
+open System.Diagnostics
+open System.Runtime.InteropServices
+open Qmmm.Numerics
+
+/// The baseline: LAPACKE called directly.
+module private Raw =
+    [<DllImport("liblapacke.so.3", CallingConvention = CallingConvention.Cdecl)>]
+    extern int LAPACKE_dsygvd(
+        int layout,
+        int itype,
+        byte jobz,
+        byte uplo,
+        int n,
+        double[] a,
+        int lda,
+        double[] b,
+        int ldb,
+        double[] w
+    )
+
+let private arg (rest: string[]) (name: string) (fallback: int) =
+    match Array.tryFindIndex ((=) name) rest with
+    | Some i when i + 1 < rest.Length -> int rest.[i + 1]
+    | _ -> fallback
+
+/// Runs the benchmark and prints medians, the ratio and the peak working set.
+let run (rest: string[]) =
+    let cells = arg rest "--cells" 4
+    let reps = arg rest "--reps" 3
+    let o = TightBindingOptions.Defaults
+
+    let c =
+        Domains.perturb 1 0.05 (Domains.periodic (Lattice.diamond "Si" 5.43) cells cells cells)
+
+    let nl = Neighbours.build (NrlTb.cutoffRadius o.Parameters) c
+    let pot = TightBinding.model o
+    let n = 4 * c.Count
+    let g = TightBinding.geometry o c nl
+    let h = Array.zeroCreate (n * n)
+    let s = Array.zeroCreate (n * n)
+
+    TightBinding.assemble Environment.ProcessorCount g nl [| 0.0; 0.0; 0.0 |] 0 h s
+    |> ignore
+
+    let request =
+        { Request.All with
+            SiteEnergies = false }
+
+    let ours () =
+        Potential.evaluate pot c nl request |> ignore
+
+    let raw () =
+        let a = Array.copy h
+        let b = Array.copy s
+        let w = Array.zeroCreate n
+        let info = Raw.LAPACKE_dsygvd(102, 1, byte 'V', byte 'U', n, a, n, b, n, w)
+
+        if info <> 0 then
+            failwithf "dsygvd info %d" info
+
+    printfn
+        "NRL-TB Si, %d atoms (%d orbitals), Gamma, zero temperature; %s"
+        c.Count
+        n
+        (LinearAlgebra.describe Backend.Native)
+
+    printfn "load average before: %s" (IO.File.ReadAllText("/proc/loadavg").Trim())
+    ours ()
+    raw ()
+    let tOurs = Array.zeroCreate reps
+    let tRaw = Array.zeroCreate reps
+
+    for r in 0 .. reps - 1 do
+        let sw = Stopwatch.StartNew()
+        ours ()
+        tOurs.[r] <- sw.Elapsed.TotalSeconds
+        sw.Restart()
+        raw ()
+        tRaw.[r] <- sw.Elapsed.TotalSeconds
+
+    let med (a: float[]) =
+        let b = Array.sort a
+        b.[b.Length / 2]
+
+    Harness.report "energy+forces through IPotential (median s)" (med tOurs) "s"
+    Harness.report "raw LAPACKE_dsygvd on the same H, M (median s)" (med tRaw) "s"
+    Harness.report "ratio raw / ours (target >= 0.8)" (med tRaw / med tOurs) ""
+    Harness.report "peak working set" (float (Process.GetCurrentProcess().PeakWorkingSet64) / 1e6) "MB"
+    printfn "load average after: %s" (IO.File.ReadAllText("/proc/loadavg").Trim())
