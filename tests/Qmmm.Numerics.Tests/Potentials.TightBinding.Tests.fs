@@ -545,4 +545,63 @@ let tests =
               let e4 = err 4.0
               let e8 = err 8.0
               Expect.isLessThan e8 (0.5 * e4) (sprintf "error at R = 8 Å (%g) below half that at R = 4 Å (%g)" e8 e4)
-              Expect.isLessThan e8 0.1 "error at R = 8 Å below 0.1 eV/Å" ]
+              Expect.isLessThan e8 0.1 "error at R = 8 Å below 0.1 eV/Å"
+
+          testCase
+              "δ²V by the non-pooled route is symmetric and invariant under the diamond site group (C3 about [111], mirror x↔y)"
+          <| fun () ->
+              let sp = TightBinding.model { opts with Temperature = 0.1 } :?> ISitePotential
+              let stencil = Lattice.stencil diamond rc
+
+              let r =
+                  DifferenceDerivatives.siteTensors DifferenceDerivatives.Options.Defaults sp 0 stencil 2 2.4
+
+              let t = r.Tensor
+              Expect.equal t.Sites.Length 4 "the 4 nearest neighbours"
+              Expect.isLessThan r.ErrorEstimate 1e-6 "Richardson error estimate"
+
+              let ops =
+                  [ [| 0.0; 1.0; 0.0; 0.0; 0.0; 1.0; 1.0; 0.0; 0.0 |]
+                    [| 0.0; 1.0; 0.0; 1.0; 0.0; 0.0; 0.0; 0.0; 1.0 |] ]
+
+              let apply (q: float[]) (v: Vec3) =
+                  Vec3(
+                      q.[0] * v.X + q.[1] * v.Y + q.[2] * v.Z,
+                      q.[3] * v.X + q.[4] * v.Y + q.[5] * v.Z,
+                      q.[6] * v.X + q.[7] * v.Y + q.[8] * v.Z
+                  )
+
+              let image (q: float[]) (i: int) =
+                  let w = apply q stencil.[i]
+                  t.Sites |> Array.find (fun j -> Vec3.norm (stencil.[j] - w) < 1e-9)
+
+              let scale = t.Values |> Array.map abs |> Array.max
+
+              for q in ops do
+                  for i in t.Sites do
+                      for k in t.Sites do
+                          let b = SiteTensor.block t [| i; k |]
+                          let bq = SiteTensor.block t [| image q i; image q k |]
+                          let bt = SiteTensor.block t [| k; i |]
+
+                          for a in 0..2 do
+                              for c in 0..2 do
+                                  let mutable rotated = 0.0
+
+                                  for x in 0..2 do
+                                      for y in 0..2 do
+                                          rotated <- rotated + q.[3 * a + x] * q.[3 * c + y] * b.[3 * x + y]
+
+                                  Expect.floatClose
+                                      { absolute = 1e-6 * scale
+                                        relative = 0.0 }
+                                      bq.[3 * a + c]
+                                      rotated
+                                      "Q δ²V Qᵀ"
+
+                                  Expect.floatClose
+                                      { absolute = 1e-12 * scale
+                                        relative = 0.0 }
+                                      bt.[3 * c + a]
+                                      b.[3 * a + c]
+                                      "symmetric" ]
