@@ -511,6 +511,44 @@ module TightBinding =
           Weights = ws
           Levels = Array.init ws.Length (fun q -> levelsAt o config nl (Array.sub ks (3 * q) 3)) }
 
+    /// Default half-width (eV) of the window around μ in which `levelWarning` reports levels at zero temperature.
+    [<Literal>]
+    let LevelWindow = 0.01
+
+    /// At zero temperature, a warning when some level of `config` (any k-point of the grid) lies within `window` eV
+    /// of μ: occupations, energies and forces jump when a level crosses μ, so forces are then discontinuous (use
+    /// kT > 0). None at finite temperature or when every level is farther than `window` from μ. Costs one
+    /// eigen-solve per k-point.
+    let levelWarning (o: TightBindingOptions) (window: float) (config: Configuration) (nl: NeighbourList) =
+        Validate.nonNegative "window" window
+
+        if o.Temperature > 0.0 then
+            None
+        else
+            let sp = spectrum o config nl
+            let mutable closest = infinity
+            let mutable count = 0
+
+            for l in sp.Levels do
+                for e in l do
+                    let d = abs (e - o.ChemicalPotential)
+                    closest <- min closest d
+
+                    if d <= window then
+                        count <- count + 1
+
+            if count = 0 then
+                None
+            else
+                Some(
+                    sprintf
+                        "%d level(s) within %g eV of eF = %.7f eV (closest %.3g eV): zero-temperature forces are discontinuous when a level crosses eF; consider kT > 0"
+                        count
+                        window
+                        o.ChemicalPotential
+                        closest
+                )
+
     /// The eigen-decomposition and occupation weights of one k-point, the common core of `run`.
     [<NoComparison; NoEquality>]
     type private KSolve =
@@ -776,6 +814,9 @@ module TightBinding =
         let rc = NrlTb.cutoffRadius o.Parameters
         let name = name o
 
+        /// The options the model was built with.
+        member _.Options = o
+
         member private _.Cluster(rs: float[], offset: int, count: int) =
             let pos = Array.zeroCreate (3 * (count + 1))
             Array.blit rs (3 * offset) pos 3 (3 * count)
@@ -853,3 +894,9 @@ module TightBinding =
     let model (o: TightBindingOptions) : IPotential =
         validate o
         Model(o) :> IPotential
+
+    /// The options of `pot` when it is an NRL tight-binding model built by `model`, else None.
+    let optionsOf (pot: IPotential) : TightBindingOptions option =
+        match box pot with
+        | :? Model as m -> Some m.Options
+        | _ -> None

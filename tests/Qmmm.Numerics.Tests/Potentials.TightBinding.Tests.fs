@@ -604,4 +604,20 @@ let tests =
                                         relative = 0.0 }
                                       bt.[3 * c + a]
                                       b.[3 * a + c]
-                                      "symmetric" ]
+                                      "symmetric"
+
+          testCase "a level within the window of eF at zero temperature is reported, naming the window"
+          <| fun () ->
+              let c = primitive ()
+              let nl = listFor c
+              Expect.isNone (TightBinding.levelWarning opts TightBinding.LevelWindow c nl) "eF in the gap"
+              // the VBM of the 2-atom cell at Γ (section 7) is 5.28161522 eV
+              let near = { opts with ChemicalPotential = 5.285 }
+
+              match TightBinding.levelWarning near TightBinding.LevelWindow c nl with
+              | Some w -> Expect.stringContains w "3 level(s) within 0.01 eV of eF" "names count and window"
+              | None -> failtest "expected a warning"
+
+              Expect.isNone
+                  (TightBinding.levelWarning { near with Temperature = 0.05 } TightBinding.LevelWindow c nl)
+                  "no warning with smearing" ]

@@ -117,4 +117,25 @@ public static class NrlTightBinding
         var potential = TightBinding.model(options);
         return new Model(args.Length == 0 ? "nrltb-si" : "nrltb-si:" + args, potential);
     }
+
+    /// <summary>
+    /// For an NRL tight-binding model at zero temperature: a warning naming the window (<c>TightBinding.LevelWindow</c>
+    /// = 0.01 eV) when some level of <paramref name="structure"/> lies that close to eF, where forces are discontinuous;
+    /// null otherwise and for every other model. Costs one eigen-solve per k-point.
+    /// </summary>
+    public static string? LevelWarning(Model model, Structure structure)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(structure);
+        var options = TightBinding.optionsOf(model.Potential);
+        if (options is null)
+        {
+            return null;
+        }
+
+        var config = structure.ToConfiguration();
+        var nl = Neighbours.build(model.Cutoff, config);
+        var warning = TightBinding.levelWarning(options.Value, TightBinding.LevelWindow, config, nl);
+        return warning is null ? null : warning.Value;
+    }
 }
