@@ -435,7 +435,14 @@ module TightBinding =
                 virial.[x] <- virial.[x] + vb.[c].[x]
 
     /// C diag(weights) Cᵀ over the first `cols` columns of the m×m column-major C, into `out` (m×m, overwritten).
-    let internal weightedProduct (backend: Backend) (m: int) (c: float[]) (weights: float[]) (cols: int) (out: float[]) =
+    let internal weightedProduct
+        (backend: Backend)
+        (m: int)
+        (c: float[])
+        (weights: float[])
+        (cols: int)
+        (out: float[])
+        =
         if cols = 0 then
             Array.Clear(out, 0, m * m)
         else
