@@ -144,3 +144,99 @@ let run (rest: string[]) =
     Harness.report "ratio raw / ours (target >= 0.8)" (med tRaw / med tOurs) ""
     Harness.report "peak working set" (float (Process.GetCurrentProcess().PeakWorkingSet64) / 1e6) "MB"
     printfn "load average after: %s" (IO.File.ReadAllText("/proc/loadavg").Trim())
+
+/// Site-energy and force locality at the diamond lattice (issue 7 item 4): |V_{,ρ}| = |∂E_0/∂y_ρ| (partial-energy
+/// gradient by perturbation theory, E_0 the site energy of atom 0) and |F_{,ρ}| = |∂F_0/∂y_ρ| (by Hessian symmetry
+/// ∂F_ρ/∂y_0: centred differences of Hellmann–Feynman forces, atom 0 displaced by ±h along x, y, z) against |ρ|,
+/// per neighbour shell (largest over the shell), at the perfect lattice in a periodic cell of `--cells` cubic cells
+/// (Γ point). `dotnet run -c Release --project bench/Qmmm.Bench -- tb-locality [--cells 3] [--kT-meV 0]`.
+let locality (rest: string[]) =
+    let cells = arg rest "--cells" 3
+    let kT = float (arg rest "--kT-meV" 0) / 1000.0
+
+    let o =
+        { TightBindingOptions.Defaults with
+            Temperature = kT }
+
+    let pot = TightBinding.model o
+    let c = Domains.periodic (Lattice.diamond "Si" 5.43) cells cells cells
+    let rc = NrlTb.cutoffRadius o.Parameters
+    let nl = Neighbours.build rc c
+    let sites = Array.init c.Count (fun i -> i = 0)
+
+    let req =
+        { Request.All with
+            Sites = sites
+            SiteEnergies = true }
+
+    let sw = Stopwatch.StartNew()
+    let r = Potential.evaluate pot c nl req
+    let tV = sw.Elapsed.TotalSeconds
+    let h = 1e-3
+    let jac = Array.zeroCreate (9 * c.Count)
+    sw.Restart()
+
+    for b in 0..2 do
+        let f (t: float) =
+            let x = Array.copy c.Positions
+            x.[b] <- x.[b] + t
+            let ci = { c with Positions = x }
+
+            (Potential.evaluate
+                pot
+                ci
+                (Neighbours.build rc ci)
+                { Request.All with
+                    SiteEnergies = false })
+                .Forces
+
+        let fp = f h
+        let fm = f -h
+
+        for a in 0 .. c.Count - 1 do
+            for k in 0..2 do
+                jac.[9 * a + 3 * k + b] <- (fp.[3 * a + k] - fm.[3 * a + k]) / (2.0 * h)
+
+    let tF = sw.Elapsed.TotalSeconds
+    // minimum-image distance of every atom from atom 0
+    let side = 5.43 * float cells
+
+    let dist (a: int) =
+        let d k =
+            let t = c.Positions.[3 * a + k] - c.Positions.[k]
+            t - side * Math.Round(t / side)
+
+        sqrt (d 0 * d 0 + d 1 * d 1 + d 2 * d 2)
+
+    printfn
+        "NRL-TB Si locality, %d atoms, Gamma, %s; |V_,rho| %.2f s, |F_,rho| (6 force evaluations, h = %g A) %.2f s"
+        c.Count
+        (if kT = 0.0 then
+             "zero temperature"
+         else
+             sprintf "kT = %g eV" kT)
+        tV
+        h
+        tF
+
+    printfn "load average: %s" (IO.File.ReadAllText("/proc/loadavg").Trim())
+    printfn "%10s %6s %14s %14s" "|rho| (A)" "sites" "max|V_,rho|" "max|F_,rho|"
+
+    let shells =
+        [| 1 .. c.Count - 1 |]
+        |> Array.groupBy (fun a -> Math.Round(dist a, 3))
+        |> Array.sortBy fst
+
+    for (r0, members) in shells do
+        if r0 < 0.5 * side then
+            let v =
+                members
+                |> Array.map (fun a -> sqrt (Seq.sum [ for k in 0..2 -> r.Forces.[3 * a + k] ** 2.0 ]))
+                |> Array.max
+
+            let fn =
+                members
+                |> Array.map (fun a -> sqrt (Array.sumBy (fun x -> x * x) (Array.sub jac (9 * a) 9)))
+                |> Array.max
+
+            printfn "%10.4f %6d %14.4e %14.4e" r0 members.Length v fn

@@ -1,4 +1,4 @@
-/// `dotnet run --project bench/Qmmm.Bench -c Release -- [lapack|eam|derivatives|neighbours|tb|all] [options]`
+/// `dotnet run --project bench/Qmmm.Bench -c Release -- [lapack|eam|derivatives|neighbours|tb|tb-locality|all] [options]`
 module Qmmm.Bench.Program
 
 [<EntryPoint>]
@@ -12,11 +12,12 @@ let main argv =
     | "derivatives" -> Derivatives.run rest
     | "neighbours" -> Neighbours.run rest
     | "tb" -> TightBinding.run rest
+    | "tb-locality" -> TightBinding.locality rest
     | "all" ->
         LinearAlgebra.run rest
         Eam.run rest
         Derivatives.run rest
         Neighbours.run rest
-    | other -> eprintfn "unknown benchmark '%s' (lapack, eam, derivatives, neighbours, tb, all)" other
+    | other -> eprintfn "unknown benchmark '%s' (lapack, eam, derivatives, neighbours, tb, tb-locality, all)" other
 
     0
