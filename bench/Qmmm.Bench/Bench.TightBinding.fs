@@ -240,3 +240,142 @@ let locality (rest: string[]) =
                 |> Array.max
 
             printfn "%10.4f %6d %14.4e %14.4e" r0 members.Length v fn
+
+/// How one QM + buffer force evaluation grows with the cluster radius R = R_QM + R_BUF: energy + forces of the bare
+/// cluster B_R ∩ Λ^h (zero temperature, Γ, open boundaries) and a raw `dsygvd` on its H, M, interleaved, medians.
+/// `dotnet run -c Release --project bench/Qmmm.Bench -- tb-cluster [--reps 3]`.
+let clusters (rest: string[]) =
+    let reps = arg rest "--reps" 3
+    let o = TightBindingOptions.Defaults
+    let pot = TightBinding.model o
+    let lat = Lattice.diamond "Si" 5.43
+    let rc = NrlTb.cutoffRadius o.Parameters
+
+    printfn
+        "NRL-TB Si clusters B_R, energy + forces vs raw dsygvd; load average %s"
+        (IO.File.ReadAllText("/proc/loadavg").Trim())
+
+    printfn "%8s %7s %9s %12s %12s %8s" "R (A)" "atoms" "orbitals" "ours (s)" "dsygvd (s)" "ratio"
+
+    for r in [ 6.0; 8.0; 10.0; 12.0 ] do
+        let c = Domains.cluster lat r
+        let nl = Neighbours.build rc c
+        let n = 4 * c.Count
+        let g = TightBinding.geometry o c nl
+        let h = Array.zeroCreate (n * n)
+        let s = Array.zeroCreate (n * n)
+        TightBinding.assemble 1 g nl [| 0.0; 0.0; 0.0 |] 0 h s |> ignore
+
+        let ours () =
+            Potential.evaluate
+                pot
+                c
+                nl
+                { Request.All with
+                    SiteEnergies = false }
+            |> ignore
+
+        let raw () =
+            let a = Array.copy h
+            let b = Array.copy s
+            let w = Array.zeroCreate n
+            let info = Raw.LAPACKE_dsygvd(102, 1, byte 'V', byte 'U', n, a, n, b, n, w)
+
+            if info <> 0 then
+                failwithf "dsygvd info %d" info
+
+        ours ()
+        raw ()
+        let t1 = Array.zeroCreate reps
+        let t2 = Array.zeroCreate reps
+
+        for k in 0 .. reps - 1 do
+            let sw = Stopwatch.StartNew()
+            ours ()
+            t1.[k] <- sw.Elapsed.TotalSeconds
+            sw.Restart()
+            raw ()
+            t2.[k] <- sw.Elapsed.TotalSeconds
+
+        let med (a: float[]) = (Array.sort a).[a.Length / 2]
+        printfn "%8.1f %7d %9d %12.4f %12.4f %8.2f" r c.Count n (med t1) (med t2) (med t2 / med t1)
+
+/// Phase split of small evaluations (cluster B_R, `--radius`, default 6 Å), summed over `--reps` runs.
+let phases (rest: string[]) =
+    let reps = arg rest "--reps" 20
+    let radius = float (arg rest "--radius" 6)
+    let threads = arg rest "--threads" 1
+    let o = TightBindingOptions.Defaults
+    let c = Domains.cluster (Lattice.diamond "Si" 5.43) radius
+    let nl = Neighbours.build (NrlTb.cutoffRadius o.Parameters) c
+    let n = 4 * c.Count
+    let t = Array.zeroCreate 6
+    let sw = Stopwatch()
+
+    for rep in 0..reps do
+        let lap (i: int) =
+            if rep > 0 then
+                t.[i] <- t.[i] + sw.Elapsed.TotalSeconds
+
+            sw.Restart()
+
+        sw.Restart()
+        let g = TightBinding.geometry o c nl
+        lap 0
+        let h = Array.zeroCreate (n * n)
+        let s = Array.zeroCreate (n * n)
+        TightBinding.assemble threads g nl [| 0.0; 0.0; 0.0 |] 0 h s |> ignore
+        lap 1
+
+        let struct (eps, cv) =
+            LinearAlgebra.generalizedSymmetricEigen Backend.Native (h, s, n)
+
+        lap 2
+        let a = Array.copy h
+        let b = Array.copy s
+
+        let info =
+            Raw.LAPACKE_dsygvd(102, 1, byte 'V', byte 'U', n, a, n, b, n, Array.zeroCreate n)
+
+        if info <> 0 then
+            failwithf "dsygvd info %d" info
+
+        lap 5
+        let occ = eps |> Array.filter (fun e -> e < o.ChemicalPotential) |> Array.length
+        let d = Array.zeroCreate (n * n)
+        let w = Array.zeroCreate (n * n)
+        TightBinding.weightedProduct Backend.Native n cv (Array.create occ 2.0) occ d
+        TightBinding.weightedProduct Backend.Native n cv (Array.init occ (fun i -> 2.0 * eps.[i])) occ w
+        lap 3
+
+        TightBinding.addForces
+            threads
+            g
+            nl
+            [| 0.0; 0.0; 0.0 |]
+            0
+            n
+            d
+            w
+            (Array.zeroCreate (3 * c.Count))
+            (Array.zeroCreate 9)
+
+        lap 4
+
+    printfn
+        "cluster R = %g A (%d atoms, %d orbitals), %d reps, threads %d, per evaluation:"
+        radius
+        c.Count
+        n
+        reps
+        threads
+
+    for (i, name) in
+        List.indexed
+            [ "geometry"
+              "assembly"
+              "dsygvd (LinearAlgebra)"
+              "D, W (dgemm)"
+              "force kernel"
+              "raw dsygvd, same H, M" ] do
+        Harness.report ("  " + name) (t.[i] / float reps) "s"

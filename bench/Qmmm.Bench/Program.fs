@@ -1,4 +1,4 @@
-/// `dotnet run --project bench/Qmmm.Bench -c Release -- [lapack|eam|derivatives|neighbours|tb|tb-locality|all] [options]`
+/// `dotnet run --project bench/Qmmm.Bench -c Release -- [lapack|eam|derivatives|neighbours|tb|tb-locality|tb-cluster|tb-phases|all] [options]`
 module Qmmm.Bench.Program
 
 [<EntryPoint>]
@@ -13,11 +13,16 @@ let main argv =
     | "neighbours" -> Neighbours.run rest
     | "tb" -> TightBinding.run rest
     | "tb-locality" -> TightBinding.locality rest
+    | "tb-cluster" -> TightBinding.clusters rest
+    | "tb-phases" -> TightBinding.phases rest
     | "all" ->
         LinearAlgebra.run rest
         Eam.run rest
         Derivatives.run rest
         Neighbours.run rest
-    | other -> eprintfn "unknown benchmark '%s' (lapack, eam, derivatives, neighbours, tb, tb-locality, all)" other
+    | other ->
+        eprintfn
+            "unknown benchmark '%s' (lapack, eam, derivatives, neighbours, tb, tb-locality, tb-cluster, tb-phases, all)"
+            other
 
     0
