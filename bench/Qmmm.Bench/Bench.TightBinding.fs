@@ -173,30 +173,8 @@ let locality (rest: string[]) =
     let r = Potential.evaluate pot c nl req
     let tV = sw.Elapsed.TotalSeconds
     let h = 1e-3
-    let jac = Array.zeroCreate (9 * c.Count)
     sw.Restart()
-
-    for b in 0..2 do
-        let f (t: float) =
-            let x = Array.copy c.Positions
-            x.[b] <- x.[b] + t
-            let ci = { c with Positions = x }
-
-            (Potential.evaluate
-                pot
-                ci
-                (Neighbours.build rc ci)
-                { Request.All with
-                    SiteEnergies = false })
-                .Forces
-
-        let fp = f h
-        let fm = f -h
-
-        for a in 0 .. c.Count - 1 do
-            for k in 0..2 do
-                jac.[9 * a + 3 * k + b] <- (fp.[3 * a + k] - fm.[3 * a + k]) / (2.0 * h)
-
+    let jac = ForceDifferences.response pot c 0 h
     let tF = sw.Elapsed.TotalSeconds
     // minimum-image distance of every atom from atom 0
     let side = 5.43 * float cells
