@@ -53,8 +53,11 @@ let run (rest: string[]) =
         { Request.All with
             SiteEnergies = false }
 
+    // one workspace across the runs, as a relaxation's Calculator keeps it (its H, M, D, W buffers are reused)
+    let ws = Workspace()
+
     let ours () =
-        Potential.evaluate pot c nl request |> ignore
+        Potential.evaluateInto pot c nl request ws
 
     let raw () =
         let a = Array.copy h

@@ -567,13 +567,29 @@ module TightBinding =
           F: float[]
           Cols: int }
 
+    /// Dense m×m buffers kept between evaluations (in `Workspace.Scratch`): H, M, D, W at Γ and in the embedding,
+    /// reallocated only when the size changes (STYLE 11).
+    [<Sealed>]
+    type internal Scratch() =
+        let buffers: float[][] = Array.create 8 [||]
+
+        /// Buffer `slot` (0 H, 1 M, 2 D, 3 W) for the Γ (`gamma`) or embedded size, exactly `length` entries.
+        member _.Get(slot: int, gamma: bool, length: int) =
+            let i = 2 * slot + (if gamma then 0 else 1)
+
+            if buffers.[i].Length <> length then
+                buffers.[i] <- Array.zeroCreate length
+
+            buffers.[i]
+
     /// Solves one k-point and computes the scaled per-state energies e and occupations f (including spin factor,
     /// k-weight and the ½ of the embedding) and the number of leading states with non-negligible occupation.
-    let private solve (o: TightBindingOptions) (threads: int) (g: Geometry) nl ks q (weight: float) =
+    let private solve (o: TightBindingOptions) (scratch: Scratch) (threads: int) (g: Geometry) nl ks q (weight: float) =
         let norb = 4 * (nl: NeighbourList).Count
-        let m0 = if isGamma ks (3 * q) then norb else 2 * norb
-        let h = Array.zeroCreate (m0 * m0)
-        let s = Array.zeroCreate (m0 * m0)
+        let gamma = isGamma ks (3 * q)
+        let m0 = if gamma then norb else 2 * norb
+        let h = scratch.Get(0, gamma, m0 * m0)
+        let s = scratch.Get(1, gamma, m0 * m0)
         let m = assemble threads g nl ks (3 * q) h s
         let struct (eps, c) = LinearAlgebra.generalizedSymmetricEigen o.Backend (h, s, m)
         let scale = o.SpinFactor * weight * (if m = norb then 1.0 else 0.5)
@@ -610,6 +626,7 @@ module TightBinding =
     /// theory. `nl` must be a full list current for `config` with cutoff >= Rc.
     let internal run
         (o: TightBindingOptions)
+        (scratch: Scratch)
         (threads: int)
         (config: Configuration)
         (nl: NeighbourList)
@@ -639,7 +656,7 @@ module TightBinding =
             Array.Clear(virial, 0, 9)
 
         for q in 0 .. ws.Length - 1 do
-            let r = solve o threads g nl ks q ws.[q]
+            let r = solve o scratch threads g nl ks q ws.[q]
             let m = r.M
             let c = r.C
             let orbitalAtom (i: int) = (if i >= norb then i - norb else i) / 4
@@ -653,13 +670,13 @@ module TightBinding =
 
             let dmat =
                 if wantForces && not partial then
-                    Array.zeroCreate (m * m)
+                    scratch.Get(2, (m = norb), m * m)
                 else
                     [||]
 
             let wmat =
                 if wantForces || needDe then
-                    Array.zeroCreate (m * m)
+                    scratch.Get(3, (m = norb), m * m)
                 else
                     [||]
 
@@ -854,7 +871,7 @@ module TightBinding =
             let v = Array.zeroCreate 9
 
             let e =
-                run opts 1 config nl wantForces false sites (Array.zeroCreate (count + 1)) f v
+                run opts (Scratch()) 1 config nl wantForces false sites (Array.zeroCreate (count + 1)) f v
 
             if wantForces then
                 for k in 0 .. count - 1 do
@@ -872,9 +889,18 @@ module TightBinding =
             member _.Evaluate(config, nl, request, ws) =
                 let nl = if nl.Half then Neighbours.toFull nl else nl
 
+                let scratch =
+                    match ws.Scratch with
+                    | :? Scratch as s -> s
+                    | _ ->
+                        let s = Scratch()
+                        ws.Scratch <- s
+                        s
+
                 let e =
                     run
                         o
+                        scratch
                         request.Settings.Threads
                         config
                         nl

@@ -620,4 +620,25 @@ let tests =
 
               Expect.isNone
                   (TightBinding.levelWarning { near with Temperature = 0.05 } TightBinding.LevelWindow c nl)
-                  "no warning with smearing" ]
+                  "no warning with smearing"
+
+          testCase "a reused workspace (buffers kept between evaluations) gives the results of fresh evaluations"
+          <| fun () ->
+              let a = Domains.perturb 21 0.05 (Domains.periodic diamond 1 1 1)
+              let b = Domains.perturb 22 0.05 (Domains.periodic diamond 2 1 1)
+
+              let o =
+                  { opts with
+                      KPoints =
+                          { Divisions = [| 2; 1; 1 |]
+                            GammaCentred = true } }
+
+              let pot = TightBinding.model o
+              let ws = Workspace()
+
+              for c in [ a; b; a ] do
+                  Potential.evaluateInto pot c (listFor c) Request.All ws
+                  let fresh = evaluate o Request.All c
+                  Expect.equal ws.Energy fresh.Energy "energy"
+                  Expect.sequenceEqual ws.Forces fresh.Forces "forces"
+                  Expect.sequenceEqual ws.SiteEnergies fresh.SiteEnergies "site energies" ]
