@@ -829,6 +829,75 @@ module TightBinding =
              | NrlCutoff.EnergyShift -> ",cutoff=energyshift"
              | NrlCutoff.ForceShift -> ",cutoff=forceshift")
 
+    /// The site energy of the centre (at the origin) of the isolated cluster made of the centre, the neighbours
+    /// rs[3·offset ..] (`count` of them, moving) and the `frozen` positions, and, when `grad` is not empty, its
+    /// gradient with respect to the moving neighbours written to grad[3·offset ..] (perturbation theory).
+    let private clusterSite
+        (o: TightBindingOptions)
+        (frozen: Vec3[])
+        (rs: float[])
+        (offset: int)
+        (count: int)
+        (grad: float[])
+        =
+        let total = count + 1 + frozen.Length
+        let pos = Array.zeroCreate (3 * total)
+        Array.blit rs (3 * offset) pos 3 (3 * count)
+
+        for i in 0 .. frozen.Length - 1 do
+            Vec3.set pos (count + 1 + i) frozen.[i]
+
+        let mutable ext = 1.0
+
+        for x in pos do
+            ext <- max ext (abs x)
+
+        let side = 2.0 * ext + 1.0
+
+        let config =
+            { Species = Array.create total o.Parameters.Element
+              Positions = pos
+              Cell =
+                Cell.create
+                    (Vec3(side, 0.0, 0.0))
+                    (Vec3(0.0, side, 0.0))
+                    (Vec3(0.0, 0.0, side))
+                    [| false; false; false |] }
+
+        let opts = { o with KPoints = KGrid.Gamma }
+        let nl = Neighbours.build (NrlTb.cutoffRadius o.Parameters) config
+        let sites = Array.zeroCreate total
+        sites.[0] <- true
+        let wantForces = grad.Length > 0
+        let f = Array.zeroCreate (3 * total)
+
+        let e =
+            run opts (Scratch()) 1 config nl wantForces false sites (Array.zeroCreate total) f (Array.zeroCreate 9)
+
+        if wantForces then
+            for k in 0 .. count - 1 do
+                for b in 0..2 do
+                    grad.[3 * (offset + k) + b] <- -f.[3 * (k + 1) + b]
+
+        e
+
+    /// The buffered site form (see `bufferedSite`).
+    [<Sealed>]
+    type private BufferedSite(o: TightBindingOptions, frozen: Vec3[], buffer: float) =
+        let rc = NrlTb.cutoffRadius o.Parameters
+        let name = (name o).TrimEnd(')') + sprintf ",buffer=%g)" buffer
+
+        interface ISitePotential with
+            member _.Name = name
+            member _.Cutoff = rc
+            member _.Elements = [| o.Parameters.Element |]
+
+            member _.SiteEnergy(_zi, rs, _zs, offset, count) =
+                clusterSite o frozen rs offset count [||]
+
+            member _.SiteGradient(_zi, rs, _zs, offset, count, grad) =
+                clusterSite o frozen rs offset count grad
+
     /// The model as a whole-configuration `IPotential` and, for derivative tensors through the non-pooled route, an
     /// `ISitePotential` whose site energy V(g) is the site energy of the centre of the isolated cluster made of the
     /// centre and its neighbours g (the cluster route V_ℓ^Ω with Ω = the neighbours within Rc), with the exact
@@ -841,44 +910,8 @@ module TightBinding =
         /// The options the model was built with.
         member _.Options = o
 
-        member private _.Cluster(rs: float[], offset: int, count: int) =
-            let pos = Array.zeroCreate (3 * (count + 1))
-            Array.blit rs (3 * offset) pos 3 (3 * count)
-            let mutable ext = 1.0
-
-            for x in pos do
-                ext <- max ext (abs x)
-
-            let side = 2.0 * ext + 1.0
-
-            { Species = Array.create (count + 1) o.Parameters.Element
-              Positions = pos
-              Cell =
-                Cell.create
-                    (Vec3(side, 0.0, 0.0))
-                    (Vec3(0.0, side, 0.0))
-                    (Vec3(0.0, 0.0, side))
-                    [| false; false; false |] }
-
-        member private m.Site(rs: float[], offset: int, count: int, grad: float[]) =
-            let config = m.Cluster(rs, offset, count)
-            let opts = { o with KPoints = KGrid.Gamma }
-            let nl = Neighbours.build rc config
-            let sites = Array.zeroCreate (count + 1)
-            sites.[0] <- true
-            let wantForces = grad.Length > 0
-            let f = Array.zeroCreate (3 * (count + 1))
-            let v = Array.zeroCreate 9
-
-            let e =
-                run opts (Scratch()) 1 config nl wantForces false sites (Array.zeroCreate (count + 1)) f v
-
-            if wantForces then
-                for k in 0 .. count - 1 do
-                    for b in 0..2 do
-                        grad.[3 * (offset + k) + b] <- -f.[3 * (k + 1) + b]
-
-            e
+        member private _.Site(rs: float[], offset: int, count: int, grad: float[]) =
+            clusterSite o [||] rs offset count grad
 
         interface IPotential with
             member _.Name = name
@@ -933,3 +966,20 @@ module TightBinding =
         match box pot with
         | :? Model as m -> Some m.Options
         | _ -> None
+
+    /// A site form for derivative tensors at the homogeneous lattice `lattice` closer to the bulk site energy than the
+    /// bare cluster of `model`: V(g) is the site energy of the centre of the cluster made of the centre, its
+    /// neighbours g within Rc (moving) and the lattice sites with Rc <= |ρ| < Rc + `buffer` (Å, >= 0) frozen at
+    /// their lattice positions (the cluster route V_ℓ^Ω with a frozen buffer); gradient by perturbation theory.
+    /// Use it with `DifferenceDerivatives.siteTensors` and the stencil `Lattice.stencil lattice Rc`.
+    let bufferedSite (o: TightBindingOptions) (lattice: Lattice) (buffer: float) : ISitePotential =
+        validate o
+        Validate.nonNegative "buffer" buffer
+        Validate.finite "buffer" buffer
+        let rc = NrlTb.cutoffRadius o.Parameters
+
+        let frozen =
+            Lattice.stencil lattice (rc + buffer)
+            |> Array.filter (fun p -> Vec3.norm p >= rc)
+
+        BufferedSite(o, frozen, buffer) :> ISitePotential
