@@ -8,7 +8,11 @@ let private benchmarks: (string * (string[] -> unit)) list =
       "derivatives", Derivatives.run
       "neighbours", Neighbours.run
       "loop", Loop.run
-      "relax", Relax.run ]
+      "relax", Relax.run
+      "tb", TightBinding.run
+      "tb-locality", TightBinding.locality
+      "tb-cluster", TightBinding.clusters
+      "tb-phases", TightBinding.phases ]
 
 [<EntryPoint>]
 let main argv =
