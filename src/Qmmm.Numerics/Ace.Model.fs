@@ -1,0 +1,343 @@
+namespace Qmmm.Numerics
+
+open System
+open System.Threading
+
+/// The coefficients of a linear ACE model contracted into the coupling (issue item 2): V = Σ_B c_B B =
+/// Re Σ_t w_t Π_{s=1..ν_t} A_{k_{t,s}} with w_t = Σ_d c_{First+d} U[d, t] over the columns t of every block. Terms are
+/// grouped by order ν (element ν − 1), so the evaluation never forms the basis functions one by one.
+type AceContraction =
+    {
+        /// A-indices of the factors of the terms of order ν (ν per term), element ν − 1.
+        Indices: int[][]
+        /// Weights w_t of the terms of order ν, element ν − 1.
+        Weights: float[][]
+    }
+
+/// Per-thread scratch of the fast ACE path (sized by the neighbour count and the basis; grown, never per atom).
+[<Sealed; AllowNullLiteral>]
+type internal AceScratch(basis: AceBasis, neighbours: int) =
+    let nh = SphericalHarmonics.count basis.LMax
+    let nr = basis.Radial.Count
+    member val Neighbours = neighbours
+    member val Rv: float[] = Array.zeroCreate (neighbours * nr)
+    member val Rd: float[] = Array.zeroCreate (neighbours * nr)
+    member val Yre: float[] = Array.zeroCreate (neighbours * nh)
+    member val Yim: float[] = Array.zeroCreate (neighbours * nh)
+    member val DYre: float[] = Array.zeroCreate (3 * neighbours * nh)
+    member val DYim: float[] = Array.zeroCreate (3 * neighbours * nh)
+    member val Inside: bool[] = Array.zeroCreate neighbours
+    member val Are: float[] = Array.zeroCreate basis.ACount
+    member val Aim: float[] = Array.zeroCreate basis.ACount
+    member val Gre: float[] = Array.zeroCreate basis.ACount
+    member val Gim: float[] = Array.zeroCreate basis.ACount
+    member val Cre: float[] = Array.zeroCreate nh
+    member val Cim: float[] = Array.zeroCreate nh
+
+/// Linear ACE models: contraction of coefficients, the fast site energy and gradient, and the model as an
+/// `ISitePotential` (hence an `IPotential` through `Potential.ofSite`).
+[<RequireQualifiedAccess>]
+module AceModel =
+
+    /// Contracts coefficients c (one per basis function) into the coupling: the weights w_t of every product term
+    /// (terms with w_t = 0 are dropped). Raises ArgumentException when c has the wrong length or a non-finite entry.
+    let contract (basis: AceBasis) (coefficients: float[]) : AceContraction =
+        Validate.length "coefficients" basis.Size coefficients
+        Validate.allFinite "coefficients" coefficients
+        let order = basis.Spec.Order
+        let idx = Array.init order (fun _ -> ResizeArray<int>())
+        let ws = Array.init order (fun _ -> ResizeArray<float>())
+
+        for blk in basis.Blocks do
+            let nu = blk.Order
+
+            for c in 0 .. blk.Columns - 1 do
+                let mutable w = 0.0
+
+                for d in 0 .. blk.Dimension - 1 do
+                    w <- w + coefficients.[blk.First + d] * blk.Coupling.[d * blk.Columns + c]
+
+                if w <> 0.0 then
+                    for t in 0 .. nu - 1 do
+                        idx.[nu - 1].Add blk.ColumnIndices.[c * nu + t]
+
+                    ws.[nu - 1].Add w
+
+        { Indices = idx |> Array.map (fun x -> x.ToArray())
+          Weights = ws |> Array.map (fun x -> x.ToArray()) }
+
+    /// V = Re Σ_t w_t Π A from an atomic base (any scalar): the reference form of the contracted energy.
+    let inline energyOfAtomicBase (c: AceContraction) (are: ^T[]) (aim: ^T[]) : ^T =
+        let mutable e: ^T = ofFloat 0.0
+
+        for nu in 1 .. c.Indices.Length do
+            let idx = c.Indices.[nu - 1]
+            let w = c.Weights.[nu - 1]
+
+            for t in 0 .. w.Length - 1 do
+                let mutable pr = are.[idx.[t * nu]]
+                let mutable pi = aim.[idx.[t * nu]]
+
+                for s in 1 .. nu - 1 do
+                    let k = idx.[t * nu + s]
+                    let npr = pr * are.[k] - pi * aim.[k]
+                    pi <- pr * aim.[k] + pi * are.[k]
+                    pr <- npr
+
+                e <- e + w.[t] .* pr
+
+        e
+
+    /// The site energy V(g) = Σ_B c_B B(g) at neighbour vectors rs[3j .. 3j+2], j < count (Å), on any scalar (jets
+    /// give exact derivatives): atomic base, then the contracted terms. Allocates (reference path).
+    let inline siteEnergyGeneric (basis: AceBasis) (c: AceContraction) (rs: ^T[]) (count: int) : ^T =
+        let struct (are, aim) = AceBasis.atomicBase basis rs count
+        energyOfAtomicBase c are aim
+
+    /// Fills the scratch with R_n, R_n', Y_lm, ∇Y_lm of every neighbour and the atomic base A (no allocation).
+    let internal prepare (basis: AceBasis) (sc: AceScratch) (rs: float[]) (offset: int) (count: int) =
+        let nh = SphericalHarmonics.count basis.LMax
+        let nr = basis.Radial.Count
+        let rcut = basis.Radial.Spec.RCut
+        Array.Clear(sc.Are)
+        Array.Clear(sc.Aim)
+
+        for j in 0 .. count - 1 do
+            let k = offset + j
+            let x = rs.[3 * k]
+            let y = rs.[3 * k + 1]
+            let z = rs.[3 * k + 2]
+            let r = sqrt (x * x + y * y + z * z)
+            let inside = r < rcut && r > 0.0
+            sc.Inside.[j] <- inside
+
+            if inside then
+                AceRadial.evaluateWithDerivative basis.Radial r sc.Rv sc.Rd (j * nr)
+                SphericalHarmonics.evaluateWithGradient basis.Harmonics x y z sc.Yre sc.Yim sc.DYre sc.DYim (j * nh)
+                let are = sc.Are
+                let aim = sc.Aim
+                let yre = sc.Yre
+                let yim = sc.Yim
+
+                for i in 0 .. basis.N.Length - 1 do
+                    let l = basis.L.[i]
+                    let rn = sc.Rv.[j * nr + basis.N.[i] - 1]
+                    let a0 = basis.AOffset.[i] + l
+                    let h0 = j * nh + l * l + l
+
+                    for m in -l .. l do
+                        are.[a0 + m] <- are.[a0 + m] + rn * yre.[h0 + m]
+                        aim.[a0 + m] <- aim.[a0 + m] + rn * yim.[h0 + m]
+
+    /// Energy Re Σ w Π A from the scratch's atomic base and, when `adjoint`, G_k = ∂P/∂A_k (complex) into Gre/Gim.
+    let internal energyAndAdjoint (c: AceContraction) (sc: AceScratch) (adjoint: bool) =
+        let are = sc.Are
+        let aim = sc.Aim
+        let gre = sc.Gre
+        let gim = sc.Gim
+
+        if adjoint then
+            Array.Clear(gre)
+            Array.Clear(gim)
+
+        let mutable e = 0.0
+        // order 1
+        if c.Indices.Length >= 1 then
+            let idx = c.Indices.[0]
+            let w = c.Weights.[0]
+
+            for t in 0 .. w.Length - 1 do
+                let a = idx.[t]
+                e <- e + w.[t] * are.[a]
+
+                if adjoint then
+                    gre.[a] <- gre.[a] + w.[t]
+
+        if c.Indices.Length >= 2 then
+            let idx = c.Indices.[1]
+            let w = c.Weights.[1]
+
+            for t in 0 .. w.Length - 1 do
+                let a = idx.[2 * t]
+                let b = idx.[2 * t + 1]
+                let wt = w.[t]
+                e <- e + wt * (are.[a] * are.[b] - aim.[a] * aim.[b])
+
+                if adjoint then
+                    gre.[a] <- gre.[a] + wt * are.[b]
+                    gim.[a] <- gim.[a] + wt * aim.[b]
+                    gre.[b] <- gre.[b] + wt * are.[a]
+                    gim.[b] <- gim.[b] + wt * aim.[a]
+
+        if c.Indices.Length >= 3 then
+            let idx = c.Indices.[2]
+            let w = c.Weights.[2]
+
+            for t in 0 .. w.Length - 1 do
+                let a = idx.[3 * t]
+                let b = idx.[3 * t + 1]
+                let d = idx.[3 * t + 2]
+                let wt = w.[t]
+                // ab, bd, ad
+                let abr = are.[a] * are.[b] - aim.[a] * aim.[b]
+                let abi = are.[a] * aim.[b] + aim.[a] * are.[b]
+                e <- e + wt * (abr * are.[d] - abi * aim.[d])
+
+                if adjoint then
+                    let bdr = are.[b] * are.[d] - aim.[b] * aim.[d]
+                    let bdi = are.[b] * aim.[d] + aim.[b] * are.[d]
+                    let adr = are.[a] * are.[d] - aim.[a] * aim.[d]
+                    let adi = are.[a] * aim.[d] + aim.[a] * are.[d]
+                    gre.[a] <- gre.[a] + wt * bdr
+                    gim.[a] <- gim.[a] + wt * bdi
+                    gre.[b] <- gre.[b] + wt * adr
+                    gim.[b] <- gim.[b] + wt * adi
+                    gre.[d] <- gre.[d] + wt * abr
+                    gim.[d] <- gim.[d] + wt * abi
+
+        for nu in 4 .. c.Indices.Length do
+            let idx = c.Indices.[nu - 1]
+            let w = c.Weights.[nu - 1]
+
+            for t in 0 .. w.Length - 1 do
+                let o = t * nu
+                let wt = w.[t]
+                // full product
+                let mutable pr = 1.0
+                let mutable pi = 0.0
+
+                for s in 0 .. nu - 1 do
+                    let k = idx.[o + s]
+                    let npr = pr * are.[k] - pi * aim.[k]
+                    pi <- pr * aim.[k] + pi * are.[k]
+                    pr <- npr
+
+                e <- e + wt * pr
+
+                if adjoint then
+                    // product of all factors but s (no division: A may vanish)
+                    for s in 0 .. nu - 1 do
+                        let mutable qr = 1.0
+                        let mutable qi = 0.0
+
+                        for u in 0 .. nu - 1 do
+                            if u <> s then
+                                let k = idx.[o + u]
+                                let nqr = qr * are.[k] - qi * aim.[k]
+                                qi <- qr * aim.[k] + qi * are.[k]
+                                qr <- nqr
+
+                        let k = idx.[o + s]
+                        gre.[k] <- gre.[k] + wt * qr
+                        gim.[k] <- gim.[k] + wt * qi
+
+        e
+
+    /// ∂V/∂g_j for every neighbour from the scratch (after `prepare` and `energyAndAdjoint` with adjoint):
+    /// ∇_j V = Σ_k Re(G_k ∇φ_k(g_j)), ∇φ_nlm = R_n' Y_lm ĝ + R_n ∇Y_lm; written to grad[3(offset+j) ..].
+    let internal gradient (basis: AceBasis) (sc: AceScratch) (rs: float[]) (offset: int) (count: int) (grad: float[]) =
+        let nh = SphericalHarmonics.count basis.LMax
+        let nr = basis.Radial.Count
+        let gre = sc.Gre
+        let gim = sc.Gim
+        let yre = sc.Yre
+        let yim = sc.Yim
+        let dyre = sc.DYre
+        let dyim = sc.DYim
+        let cre = sc.Cre
+        let cim = sc.Cim
+
+        for j in 0 .. count - 1 do
+            let k = offset + j
+
+            if not sc.Inside.[j] then
+                grad.[3 * k] <- 0.0
+                grad.[3 * k + 1] <- 0.0
+                grad.[3 * k + 2] <- 0.0
+            else
+                Array.Clear(cre)
+                Array.Clear(cim)
+                let mutable rad = 0.0
+
+                for i in 0 .. basis.N.Length - 1 do
+                    let l = basis.L.[i]
+                    let rn = sc.Rv.[j * nr + basis.N.[i] - 1]
+                    let dn = sc.Rd.[j * nr + basis.N.[i] - 1]
+                    let a0 = basis.AOffset.[i] + l
+                    let h0 = l * l + l
+                    let hj = j * nh + h0
+
+                    for m in -l .. l do
+                        let gr = gre.[a0 + m]
+                        let gi = gim.[a0 + m]
+                        rad <- rad + dn * (gr * yre.[hj + m] - gi * yim.[hj + m])
+                        cre.[h0 + m] <- cre.[h0 + m] + rn * gr
+                        cim.[h0 + m] <- cim.[h0 + m] + rn * gi
+
+                let x = rs.[3 * k]
+                let y = rs.[3 * k + 1]
+                let z = rs.[3 * k + 2]
+                let r = sqrt (x * x + y * y + z * z)
+                let s = rad / r
+                let mutable gx = s * x
+                let mutable gy = s * y
+                let mutable gz = s * z
+
+                for h in 0 .. nh - 1 do
+                    let cr = cre.[h]
+                    let ci = cim.[h]
+
+                    if cr <> 0.0 || ci <> 0.0 then
+                        let q = 3 * (j * nh + h)
+                        gx <- gx + cr * dyre.[q] - ci * dyim.[q]
+                        gy <- gy + cr * dyre.[q + 1] - ci * dyim.[q + 1]
+                        gz <- gz + cr * dyre.[q + 2] - ci * dyim.[q + 2]
+
+                grad.[3 * k] <- gx
+                grad.[3 * k + 1] <- gy
+                grad.[3 * k + 2] <- gz
+
+/// A linear ACE model V(g) = Σ_B c_B B(g) for one element as a site potential (paper Section 4.1, (4.1)): the
+/// coefficients are contracted into the coupling at construction (`AceModel.contract`); each evaluation computes the
+/// atomic base, the contracted energy, its adjoint and the gradient with per-thread scratch (no allocation per atom
+/// once the scratch has grown to the largest neighbour count). Safe to call from several threads at once.
+[<Sealed>]
+type AcePotential(name: string, element: string, basis: AceBasis, coefficients: float[]) =
+    let contraction = AceModel.contract basis coefficients
+    let scratch = new ThreadLocal<AceScratch>(fun () -> null)
+
+    let get (count: int) =
+        let s = scratch.Value
+
+        if isNull s || s.Neighbours < count then
+            let s = AceScratch(basis, max count 64)
+            scratch.Value <- s
+            s
+        else
+            s
+
+    /// The basis.
+    member _.Basis = basis
+    /// The coefficients c_B (one per basis function; a copy is not taken: do not mutate).
+    member _.Coefficients = coefficients
+    /// The contracted coupling.
+    member _.Contraction = contraction
+    /// The element symbol.
+    member _.Element = element
+
+    interface ISitePotential with
+        member _.Name = name
+        member _.Cutoff = basis.Radial.Spec.RCut
+        member _.Elements = [| element |]
+
+        member _.SiteEnergy(_zi, rs, _zs, offset, count) =
+            let sc = get count
+            AceModel.prepare basis sc rs offset count
+            AceModel.energyAndAdjoint contraction sc false
+
+        member _.SiteGradient(_zi, rs, _zs, offset, count, grad) =
+            let sc = get count
+            AceModel.prepare basis sc rs offset count
+            let e = AceModel.energyAndAdjoint contraction sc true
+            AceModel.gradient basis sc rs offset count grad
+            e
