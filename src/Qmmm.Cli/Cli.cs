@@ -105,6 +105,7 @@ public static class Cli
         root.Subcommands.Add(LatticeCommand.Build(output, error));
         root.Subcommands.Add(EvalCommand.Build(output, error));
         root.Subcommands.Add(DerivativesCommand.Build(output, error));
+        root.Subcommands.Add(AceBasisCommand.Build(output, error));
         return root;
     }
 

@@ -70,6 +70,8 @@ public static class Models
             _ => Model.OfEam("eam-w-zhou", Zhou.model), "eam-w-zhou", () => Lattices.Bcc("W", 3.1648));
         Register("setfl:", "a LAMMPS setfl file (eam/alloy, eam/fs), interpolated as LAMMPS does: setfl:PATH",
             path => Model.OfEam("setfl:" + path, LoadSetfl(path)), null, null);
+        Register("ace:", "a linear ACE potential file (JSON, schema qmmm-ace version 1): ace:PATH.json",
+            path => IO.AceFile.ToModel("ace:" + path, IO.AceFile.Read(path)), null, null);
     }
 
     /// <summary>The registered entries, in registration order.</summary>
@@ -85,7 +87,7 @@ public static class Models
     }
 
     /// <summary>The registered names, with <c>PATH</c>/<c>ARG</c> after prefixes (e.g. <c>setfl:PATH</c>).</summary>
-    public static IReadOnlyList<string> Known => [.. Registered.Select(e => e.TakesArgument ? e.Name + (e.Name == "setfl:" ? "PATH" : "ARG") : e.Name)];
+    public static IReadOnlyList<string> Known => [.. Registered.Select(e => e.TakesArgument ? e.Name + (e.Name is "setfl:" or "ace:" ? "PATH" : "ARG") : e.Name)];
 
     /// <summary>
     /// Registers a model under <paramref name="name"/> (a plain name, or a prefix ending in <c>:</c> whose argument
