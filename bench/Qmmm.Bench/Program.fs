@@ -1,4 +1,4 @@
-/// `dotnet run --project bench/Qmmm.Bench -c Release -- [lapack|eam|derivatives|neighbours|all] [options]`
+/// `dotnet run --project bench/Qmmm.Bench -c Release -- [lapack|eam|derivatives|neighbours|ace|all] [options]`
 module Qmmm.Bench.Program
 
 [<EntryPoint>]
@@ -11,11 +11,13 @@ let main argv =
     | "eam" -> Eam.run rest
     | "derivatives" -> Derivatives.run rest
     | "neighbours" -> Neighbours.run rest
+    | "ace" -> Ace.run rest
     | "all" ->
         LinearAlgebra.run rest
         Eam.run rest
         Derivatives.run rest
         Neighbours.run rest
-    | other -> eprintfn "unknown benchmark '%s' (lapack, eam, derivatives, neighbours, all)" other
+        Ace.run rest
+    | other -> eprintfn "unknown benchmark '%s' (lapack, eam, derivatives, neighbours, ace, all)" other
 
     0

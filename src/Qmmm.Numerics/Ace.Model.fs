@@ -17,15 +17,17 @@ type AceContraction =
 /// Per-thread scratch of the fast ACE path (sized by the neighbour count and the basis; grown, never per atom).
 [<Sealed; AllowNullLiteral>]
 type internal AceScratch(basis: AceBasis, neighbours: int) =
-    let nh = SphericalHarmonics.count basis.LMax
+    let nh = SphericalHarmonics.positiveCount basis.LMax
     let nr = basis.Radial.Count
     member val Neighbours = neighbours
     member val Rv: float[] = Array.zeroCreate (neighbours * nr)
     member val Rd: float[] = Array.zeroCreate (neighbours * nr)
     member val Yre: float[] = Array.zeroCreate (neighbours * nh)
     member val Yim: float[] = Array.zeroCreate (neighbours * nh)
-    member val DYre: float[] = Array.zeroCreate (3 * neighbours * nh)
-    member val DYim: float[] = Array.zeroCreate (3 * neighbours * nh)
+    member val Pre: float[] = Array.zeroCreate (neighbours * nh)
+    member val Pim: float[] = Array.zeroCreate (neighbours * nh)
+    member val Qre: float[] = Array.zeroCreate (neighbours * nh)
+    member val Qim: float[] = Array.zeroCreate (neighbours * nh)
     member val Inside: bool[] = Array.zeroCreate neighbours
     member val Are: float[] = Array.zeroCreate basis.ACount
     member val Aim: float[] = Array.zeroCreate basis.ACount
@@ -45,8 +47,20 @@ module AceModel =
         Validate.length "coefficients" basis.Size coefficients
         Validate.allFinite "coefficients" coefficients
         let order = basis.Spec.Order
+        // mirror (i, m) -> (i, -m) of every A-index
+        let mirror = Array.zeroCreate basis.ACount
+
+        for i in 0 .. basis.N.Length - 1 do
+            let c = basis.AOffset.[i] + basis.L.[i]
+
+            for m in -basis.L.[i] .. basis.L.[i] do
+                mirror.[c + m] <- c - m
+
         let idx = Array.init order (fun _ -> ResizeArray<int>())
         let ws = Array.init order (fun _ -> ResizeArray<float>())
+        // products depend only on the multiset of A-indices, and Re Π A_s = Re Π A_mirror(s) (Σ m = 0): terms with
+        // the same canonical multiset are merged (position in first-occurrence order; the map only looks up)
+        let position = Collections.Generic.Dictionary<string, int>()
 
         for blk in basis.Blocks do
             let nu = blk.Order
@@ -58,10 +72,17 @@ module AceModel =
                     w <- w + coefficients.[blk.First + d] * blk.Coupling.[d * blk.Columns + c]
 
                 if w <> 0.0 then
-                    for t in 0 .. nu - 1 do
-                        idx.[nu - 1].Add blk.ColumnIndices.[c * nu + t]
+                    let a = Array.sort (Array.sub blk.ColumnIndices (c * nu) nu)
+                    let b = Array.sort (Array.map (fun k -> mirror.[k]) a)
+                    let canonical = if compare a b <= 0 then a else b
+                    let key = String.Join(",", canonical)
 
-                    ws.[nu - 1].Add w
+                    match position.TryGetValue key with
+                    | true, p -> ws.[nu - 1].[p] <- ws.[nu - 1].[p] + w
+                    | _ ->
+                        position.[key] <- ws.[nu - 1].Count
+                        idx.[nu - 1].AddRange canonical
+                        ws.[nu - 1].Add w
 
         { Indices = idx |> Array.map (fun x -> x.ToArray())
           Weights = ws |> Array.map (fun x -> x.ToArray()) }
@@ -94,13 +115,18 @@ module AceModel =
         let struct (are, aim) = AceBasis.atomicBase basis rs count
         energyOfAtomicBase c are aim
 
-    /// Fills the scratch with R_n, R_n', Y_lm, ∇Y_lm of every neighbour and the atomic base A (no allocation).
+    /// Fills the scratch with R_n, R_n', the m >= 0 harmonics and their gradient pieces of every neighbour, and the
+    /// atomic base A (m >= 0 accumulated, m < 0 from A_{n,l,−m} = (−1)^m conj A_nlm). No allocation.
     let internal prepare (basis: AceBasis) (sc: AceScratch) (rs: float[]) (offset: int) (count: int) =
-        let nh = SphericalHarmonics.count basis.LMax
+        let nh = SphericalHarmonics.positiveCount basis.LMax
         let nr = basis.Radial.Count
         let rcut = basis.Radial.Spec.RCut
-        Array.Clear(sc.Are)
-        Array.Clear(sc.Aim)
+        let are = sc.Are
+        let aim = sc.Aim
+        let yre = sc.Yre
+        let yim = sc.Yim
+        Array.Clear(are)
+        Array.Clear(aim)
 
         for j in 0 .. count - 1 do
             let k = offset + j
@@ -113,21 +139,27 @@ module AceModel =
 
             if inside then
                 AceRadial.evaluateWithDerivative basis.Radial r sc.Rv sc.Rd (j * nr)
-                SphericalHarmonics.evaluateWithGradient basis.Harmonics x y z sc.Yre sc.Yim sc.DYre sc.DYim (j * nh)
-                let are = sc.Are
-                let aim = sc.Aim
-                let yre = sc.Yre
-                let yim = sc.Yim
+
+                SphericalHarmonics.evaluatePositive basis.Harmonics x y z yre yim sc.Pre sc.Pim sc.Qre sc.Qim (j * nh)
 
                 for i in 0 .. basis.N.Length - 1 do
                     let l = basis.L.[i]
                     let rn = sc.Rv.[j * nr + basis.N.[i] - 1]
                     let a0 = basis.AOffset.[i] + l
-                    let h0 = j * nh + l * l + l
+                    let h0 = j * nh + l * (l + 1) / 2
 
-                    for m in -l .. l do
+                    for m in 0..l do
                         are.[a0 + m] <- are.[a0 + m] + rn * yre.[h0 + m]
                         aim.[a0 + m] <- aim.[a0 + m] + rn * yim.[h0 + m]
+
+        for i in 0 .. basis.N.Length - 1 do
+            let l = basis.L.[i]
+            let a0 = basis.AOffset.[i] + l
+
+            for m in 1..l do
+                let s = if m % 2 = 0 then 1.0 else -1.0
+                are.[a0 - m] <- s * are.[a0 + m]
+                aim.[a0 - m] <- -s * aim.[a0 + m]
 
     /// Energy Re Σ w Π A from the scratch's atomic base and, when `adjoint`, G_k = ∂P/∂A_k (complex) into Gre/Gim.
     let internal energyAndAdjoint (c: AceContraction) (sc: AceScratch) (adjoint: bool) =
@@ -195,7 +227,39 @@ module AceModel =
                     gre.[d] <- gre.[d] + wt * abr
                     gim.[d] <- gim.[d] + wt * abi
 
-        for nu in 4 .. c.Indices.Length do
+        if c.Indices.Length >= 4 then
+            let idx = c.Indices.[3]
+            let w = c.Weights.[3]
+
+            for t in 0 .. w.Length - 1 do
+                let a = idx.[4 * t]
+                let b = idx.[4 * t + 1]
+                let d = idx.[4 * t + 2]
+                let f = idx.[4 * t + 3]
+                let wt = w.[t]
+                // prefix products ab, abd and suffix products df, bdf
+                let abr = are.[a] * are.[b] - aim.[a] * aim.[b]
+                let abi = are.[a] * aim.[b] + aim.[a] * are.[b]
+                let abdr = abr * are.[d] - abi * aim.[d]
+                let abdi = abr * aim.[d] + abi * are.[d]
+                e <- e + wt * (abdr * are.[f] - abdi * aim.[f])
+
+                if adjoint then
+                    let dfr = are.[d] * are.[f] - aim.[d] * aim.[f]
+                    let dfi = are.[d] * aim.[f] + aim.[d] * are.[f]
+                    let bdfr = are.[b] * dfr - aim.[b] * dfi
+                    let bdfi = are.[b] * dfi + aim.[b] * dfr
+                    // a: bdf; b: a df; d: ab f; f: abd
+                    gre.[a] <- gre.[a] + wt * bdfr
+                    gim.[a] <- gim.[a] + wt * bdfi
+                    gre.[b] <- gre.[b] + wt * (are.[a] * dfr - aim.[a] * dfi)
+                    gim.[b] <- gim.[b] + wt * (are.[a] * dfi + aim.[a] * dfr)
+                    gre.[d] <- gre.[d] + wt * (abr * are.[f] - abi * aim.[f])
+                    gim.[d] <- gim.[d] + wt * (abr * aim.[f] + abi * are.[f])
+                    gre.[f] <- gre.[f] + wt * abdr
+                    gim.[f] <- gim.[f] + wt * abdi
+
+        for nu in 5 .. c.Indices.Length do
             let idx = c.Indices.[nu - 1]
             let w = c.Weights.[nu - 1]
 
@@ -234,18 +298,31 @@ module AceModel =
         e
 
     /// ∂V/∂g_j for every neighbour from the scratch (after `prepare` and `energyAndAdjoint` with adjoint):
-    /// ∇_j V = Σ_k Re(G_k ∇φ_k(g_j)), ∇φ_nlm = R_n' Y_lm ĝ + R_n ∇Y_lm; written to grad[3(offset+j) ..].
+    /// ∇_j V = Σ_k Re(G_k ∇φ_k(g_j)), ∇φ_nlm = R_n' Y_lm ĝ + R_n ∇Y_lm, over m >= 0 with the adjoint folded
+    /// (G_m + (−1)^m conj G_{−m}: A_{−m} is a function of A_m); the tangential projection of the harmonics' gradient is
+    /// applied once per neighbour. Written to grad[3(offset+j) ..]. Overwrites the adjoint (folded in place).
     let internal gradient (basis: AceBasis) (sc: AceScratch) (rs: float[]) (offset: int) (count: int) (grad: float[]) =
-        let nh = SphericalHarmonics.count basis.LMax
+        let nh = SphericalHarmonics.positiveCount basis.LMax
         let nr = basis.Radial.Count
         let gre = sc.Gre
         let gim = sc.Gim
         let yre = sc.Yre
         let yim = sc.Yim
-        let dyre = sc.DYre
-        let dyim = sc.DYim
+        let pre = sc.Pre
+        let pim = sc.Pim
+        let qre = sc.Qre
+        let qim = sc.Qim
         let cre = sc.Cre
         let cim = sc.Cim
+
+        for i in 0 .. basis.N.Length - 1 do
+            let l = basis.L.[i]
+            let a0 = basis.AOffset.[i] + l
+
+            for m in 1..l do
+                let s = if m % 2 = 0 then 1.0 else -1.0
+                gre.[a0 + m] <- gre.[a0 + m] + s * gre.[a0 - m]
+                gim.[a0 + m] <- gim.[a0 + m] - s * gim.[a0 - m]
 
         for j in 0 .. count - 1 do
             let k = offset + j
@@ -258,44 +335,46 @@ module AceModel =
                 Array.Clear(cre)
                 Array.Clear(cim)
                 let mutable rad = 0.0
+                let hj = j * nh
 
                 for i in 0 .. basis.N.Length - 1 do
                     let l = basis.L.[i]
                     let rn = sc.Rv.[j * nr + basis.N.[i] - 1]
                     let dn = sc.Rd.[j * nr + basis.N.[i] - 1]
                     let a0 = basis.AOffset.[i] + l
-                    let h0 = l * l + l
-                    let hj = j * nh + h0
+                    let h0 = l * (l + 1) / 2
 
-                    for m in -l .. l do
+                    for m in 0..l do
                         let gr = gre.[a0 + m]
                         let gi = gim.[a0 + m]
-                        rad <- rad + dn * (gr * yre.[hj + m] - gi * yim.[hj + m])
+                        rad <- rad + dn * (gr * yre.[hj + h0 + m] - gi * yim.[hj + h0 + m])
                         cre.[h0 + m] <- cre.[h0 + m] + rn * gr
                         cim.[h0 + m] <- cim.[h0 + m] + rn * gi
 
-                let x = rs.[3 * k]
-                let y = rs.[3 * k + 1]
-                let z = rs.[3 * k + 2]
-                let r = sqrt (x * x + y * y + z * z)
-                let s = rad / r
-                let mutable gx = s * x
-                let mutable gy = s * y
-                let mutable gz = s * z
+                // U = Σ Re(C g), g = (p, i p, q)
+                let mutable ux = 0.0
+                let mutable uy = 0.0
+                let mutable uz = 0.0
 
                 for h in 0 .. nh - 1 do
                     let cr = cre.[h]
                     let ci = cim.[h]
+                    let q = hj + h
+                    ux <- ux + cr * pre.[q] - ci * pim.[q]
+                    uy <- uy - cr * pim.[q] - ci * pre.[q]
+                    uz <- uz + cr * qre.[q] - ci * qim.[q]
 
-                    if cr <> 0.0 || ci <> 0.0 then
-                        let q = 3 * (j * nh + h)
-                        gx <- gx + cr * dyre.[q] - ci * dyim.[q]
-                        gy <- gy + cr * dyre.[q + 1] - ci * dyim.[q + 1]
-                        gz <- gz + cr * dyre.[q + 2] - ci * dyim.[q + 2]
-
-                grad.[3 * k] <- gx
-                grad.[3 * k + 1] <- gy
-                grad.[3 * k + 2] <- gz
+                let x = rs.[3 * k]
+                let y = rs.[3 * k + 1]
+                let z = rs.[3 * k + 2]
+                let inv = 1.0 / sqrt (x * x + y * y + z * z)
+                let ex = x * inv
+                let ey = y * inv
+                let ez = z * inv
+                let dot = ex * ux + ey * uy + ez * uz
+                grad.[3 * k] <- rad * ex + (ux - ex * dot) * inv
+                grad.[3 * k + 1] <- rad * ey + (uy - ey * dot) * inv
+                grad.[3 * k + 2] <- rad * ez + (uz - ez * dot) * inv
 
 /// A linear ACE model V(g) = Σ_B c_B B(g) for one element as a site potential (paper Section 4.1, (4.1)): the
 /// coefficients are contracted into the coupling at construction (`AceModel.contract`); each evaluation computes the

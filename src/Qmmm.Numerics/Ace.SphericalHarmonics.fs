@@ -180,3 +180,77 @@ module SphericalHarmonics =
             let ncr = cr * ux - ci * uy
             ci <- cr * uy + ci * ux
             cr <- ncr
+
+    /// Index l(l + 1)/2 + m of (l, m) among the harmonics with m >= 0.
+    let positiveIndex (l: int) (m: int) = l * (l + 1) / 2 + m
+
+    /// Number of harmonics with 0 <= m <= l <= lmax: (lmax + 1)(lmax + 2)/2.
+    let positiveCount (lmax: int) = (lmax + 1) * (lmax + 2) / 2
+
+    /// The fast path of the force loop: for m >= 0 only (Y_{l,−m} = (−1)^m conj Y_lm), at the unit vector u = r/|r|,
+    /// Y_lm into (yre, yim), and the two complex pieces of the gradient of the polynomial form Y_lm(u) = Q_lm(u_z) (u_x +
+    /// i u_y)^m: p = ∂Y/∂u_x = m Q_lm (u_x + i u_y)^(m−1) (then ∂Y/∂u_y = i p) into (pre, pim) and q = ∂Y/∂u_z = Q_lm'(u_z)
+    /// (u_x + i u_y)^m into (qre, qim), all at offset + positiveIndex l m. The gradient in r is (g − u (u·g))/|r| with
+    /// g = (p, i p, q), and is linear in g: callers contract first and project once per neighbour.
+    let evaluatePositive
+        (t: SphericalHarmonicsTable)
+        (x: float)
+        (y: float)
+        (z: float)
+        (yre: float[])
+        (yim: float[])
+        (pre: float[])
+        (pim: float[])
+        (qre: float[])
+        (qim: float[])
+        (offset: int)
+        =
+        let inv = 1.0 / sqrt (x * x + y * y + z * z)
+        let ux = x * inv
+        let uy = y * inv
+        let uz = z * inv
+        let mutable cr = 1.0
+        let mutable ci = 0.0
+        let mutable pr = 0.0
+        let mutable pi = 0.0
+
+        for m in 0 .. t.LMax do
+            let mutable q2 = 0.0
+            let mutable q1 = t.Qmm.[m]
+            let mutable d2 = 0.0
+            let mutable d1 = 0.0
+            let fm = float m
+
+            for l in m .. t.LMax do
+                let mutable q = q1
+                let mutable d = d1
+
+                if l = m + 1 then
+                    let s = sqrt (2.0 * fm + 3.0)
+                    q <- s * uz * q1
+                    d <- s * q1
+                elif l > m + 1 then
+                    let a = t.A.[index l m]
+                    let b = t.B.[index l m]
+                    q <- a * (uz * q1 - b * q2)
+                    d <- a * (q1 + uz * d1 - b * d2)
+
+                if l > m then
+                    q2 <- q1
+                    q1 <- q
+                    d2 <- d1
+                    d1 <- d
+
+                let k = offset + positiveIndex l m
+                yre.[k] <- q * cr
+                yim.[k] <- q * ci
+                pre.[k] <- q * fm * pr
+                pim.[k] <- q * fm * pi
+                qre.[k] <- d * cr
+                qim.[k] <- d * ci
+
+            pr <- cr
+            pi <- ci
+            let ncr = cr * ux - ci * uy
+            ci <- cr * uy + ci * ux
+            cr <- ncr

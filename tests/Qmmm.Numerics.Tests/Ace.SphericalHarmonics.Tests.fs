@@ -198,4 +198,37 @@ let tests =
 
                   for k in 0 .. n - 1 do
                       Expect.isLessThan (abs ((rp.[k] - rm.[k]) / (2.0 * h) - dre.[3 * k + c])) 1e-6 "fd re"
-                      Expect.isLessThan (abs ((ip.[k] - im2.[k]) / (2.0 * h) - dim.[3 * k + c])) 1e-6 "fd im" ]
+                      Expect.isLessThan (abs ((ip.[k] - im2.[k]) / (2.0 * h) - dim.[3 * k + c])) 1e-6 "fd im"
+          testCase "the m >= 0 force-loop path reconstructs Y_lm and its gradient (projected once) of the full path"
+          <| fun () ->
+              let n = SphericalHarmonics.count 12
+              let np = SphericalHarmonics.positiveCount 12
+              let re = Array.zeroCreate n
+              let im = Array.zeroCreate n
+              let dre = Array.zeroCreate (3 * n)
+              let dim = Array.zeroCreate (3 * n)
+              let buf () = Array.zeroCreate (np + 5)
+              let yre, yim, pre, pim, qre, qim = buf (), buf (), buf (), buf (), buf (), buf ()
+
+              for (x, y, z) in [ 0.3, -0.4, 0.8; 1e-8, 0.0, -2.0; -1.1, 0.2, 0.05 ] do
+                  SphericalHarmonics.evaluateWithGradient table x y z re im dre dim 0
+                  SphericalHarmonics.evaluatePositive table x y z yre yim pre pim qre qim 5
+                  let r = sqrt (x * x + y * y + z * z)
+                  let u = [| x / r; y / r; z / r |]
+
+                  for l in 0..12 do
+                      for m in 0..l do
+                          let k = SphericalHarmonics.index l m
+                          let p = 5 + SphericalHarmonics.positiveIndex l m
+                          Expect.equal yre.[p] re.[k] "Re Y"
+                          Expect.equal yim.[p] im.[k] "Im Y"
+                          let gr = [| pre.[p]; -pim.[p]; qre.[p] |]
+                          let gi = [| pim.[p]; pre.[p]; qim.[p] |]
+                          let dr = Array.fold2 (fun a b c -> a + b * c) 0.0 u gr
+                          let di = Array.fold2 (fun a b c -> a + b * c) 0.0 u gi
+
+                          for c in 0..2 do
+                              let sr = 1e-12 * (1.0 + abs dre.[3 * k + c])
+                              let si = 1e-12 * (1.0 + abs dim.[3 * k + c])
+                              Expect.isLessThan (abs ((gr.[c] - u.[c] * dr) / r - dre.[3 * k + c])) sr "∇ Re Y"
+                              Expect.isLessThan (abs ((gi.[c] - u.[c] * di) / r - dim.[3 * k + c])) si "∇ Im Y" ]
