@@ -90,3 +90,53 @@ let run (args: string[]) =
         report (sprintf "  basis construction (%d,%g)" order degree) tBasis "s"
 
     printfn "load average after: %s" (IO.File.ReadAllText("/proc/loadavg").Trim())
+
+/// `ace-derivatives`: time of δʲB(0), j = 1..3, for all B of (3,16) and (4,20) at bcc W (radii 5.5, 4.5, 2.8 Å),
+/// with the memory of the columns (8 bytes per entry).
+let derivatives (_args: string[]) =
+    let radial =
+        { AceRadial.defaults with
+            R0 = 2.74
+            RIn = 1.37
+            RCut = 5.5 }
+
+    let lat = Lattice.bcc "W" 3.1652
+    let stencil = Lattice.stencil lat 5.5
+    printfn "ACE derivative columns: load average %s" (IO.File.ReadAllText("/proc/loadavg").Trim())
+
+    for (order, degree) in [ 3, 16.0; 4, 20.0 ] do
+        let basis =
+            AceBasis.create
+                { AceBasis.spec order degree with
+                    Radial = radial }
+
+        for (j, radius) in [ 1, 5.5; 2, 4.5; 3, 2.8 ] do
+            let sw = Diagnostics.Stopwatch.StartNew()
+            let ts = AceDerivatives.siteTensors basis stencil j radius
+            let t = sw.Elapsed.TotalSeconds
+            let entries = ts.[0].Values.Length
+
+            report
+                (sprintf
+                    "δ^%dB(0) (%d,%g) #B=%d, r=%g Å, %d tuples"
+                    j
+                    order
+                    degree
+                    basis.Size
+                    radius
+                    (SiteTensor.count ts.[0]))
+                t
+                (sprintf "s (%.0f MB)" (float entries * float basis.Size * 8.0 / 1e6))
+
+            if j <= 2 then
+                let sw = Diagnostics.Stopwatch.StartNew()
+
+                let full =
+                    if radius >= 5.5 then
+                        ts
+                    else
+                        AceDerivatives.siteTensors basis stencil j 5.5
+
+                let cb = AceDerivatives.cauchyBorn full
+                report (sprintf "  Cauchy–Born ∂^%d_F W_cb for all B (radius = cutoff)" j) sw.Elapsed.TotalSeconds "s"
+                ignore cb

@@ -12,6 +12,7 @@ let main argv =
     | "derivatives" -> Derivatives.run rest
     | "neighbours" -> Neighbours.run rest
     | "ace" -> Ace.run rest
+    | "ace-derivatives" -> Ace.derivatives rest
     | "all" ->
         LinearAlgebra.run rest
         Eam.run rest
