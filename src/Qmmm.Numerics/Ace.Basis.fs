@@ -30,7 +30,7 @@ type AceBlock =
         Columns: int
         /// Number of m-tuples with Σ m = 1 (the multiplicity of M = 1; rows of the raising operator).
         Rows: int
-        /// A-indices (into the atomic base, see `AceBasis.AOffset`) of the factors of each column, ν per column.
+        /// A-indices (into the atomic base, see `AceBasis.aIndex`) of the factors of each column, ν per column.
         ColumnIndices: int[]
         /// Number of invariants (basis functions) of the block: the null-space dimension of the raising operator.
         Dimension: int
@@ -55,8 +55,12 @@ type AceBasis =
         N: int[]
         /// Angular degree l of each one-particle function.
         L: int[]
-        /// Offset of one-particle function i in the atomic base: A-index of (i, m) = AOffset[i] + l_i + m.
-        AOffset: int[]
+        /// Start of the atomic-base entries of degree l (element l): the entries of one l are stored m-major, n fastest,
+        /// A-index of (n, l, m) = LBase[l] + (l + m) NCount[l] + n − 1 (see `AceBasis.aIndex`), so that the sums over n
+        /// of the force loop run over contiguous memory.
+        LBase: int[]
+        /// Number of radial indices n = 1 .. NCount[l] selected with degree l (element l).
+        NCount: int[]
         /// Number of atomic-base entries Σ_i (2 l_i + 1).
         ACount: int
         /// Largest l.
@@ -82,6 +86,11 @@ module AceBasis =
           Radial = AceRadial.defaults }
 
     let private eps = 1e-9
+
+    /// The A-index of one-particle function i (see `AceBasis.N`, `AceBasis.L`) and m, |m| <= l_i.
+    let aIndex (b: AceBasis) (i: int) (m: int) =
+        let l = b.L.[i]
+        b.LBase.[l] + (l + m) * b.NCount.[l] + b.N.[i] - 1
 
     /// One-particle functions (n, l) with n + wL l <= D, n >= 1, ordered by l, then n.
     let oneParticle (s: AceBasisSpec) : struct (int[] * int[]) =
@@ -319,12 +328,21 @@ module AceBasis =
     let create (s: AceBasisSpec) : AceBasis =
         checkSpec s
         let struct (n, l) = oneParticle s
-        let offsets = Array.zeroCreate n.Length
+        let lmax0 = if l.Length = 0 then 0 else Array.max l
+
+        let ncount =
+            Array.init (lmax0 + 1) (fun ll -> l |> Array.filter ((=) ll) |> Array.length)
+
+        let lbase = Array.zeroCreate (lmax0 + 1)
         let mutable acc = 0
 
-        for i in 0 .. n.Length - 1 do
-            offsets.[i] <- acc
-            acc <- acc + 2 * l.[i] + 1
+        for ll in 0..lmax0 do
+            lbase.[ll] <- acc
+            acc <- acc + (2 * ll + 1) * ncount.[ll]
+
+        // the one-particle functions of one l are n = 1 .. NCount[l] (ordered by l, then n)
+        let aIdx (i: int) (m: int) =
+            lbase.[l.[i]] + (l.[i] + m) * ncount.[l.[i]] + n.[i] - 1
 
         let lmax = if l.Length = 0 then 0 else Array.max l
         let nmax = Array.max n
@@ -351,8 +369,7 @@ module AceBasis =
 
                 let dim = u.Length / nc
 
-                let idx =
-                    Array.init cols.Length (fun k -> offsets.[f.[k % nu]] + l.[f.[k % nu]] + cols.[k])
+                let idx = Array.init cols.Length (fun k -> aIdx f.[k % nu] cols.[k])
 
                 blocks.Add
                     { Order = nu
@@ -372,7 +389,8 @@ module AceBasis =
           Harmonics = SphericalHarmonics.table lmax
           N = n
           L = l
-          AOffset = offsets
+          LBase = lbase
+          NCount = ncount
           ACount = acc
           LMax = lmax
           Blocks = blocks.ToArray()
@@ -405,7 +423,7 @@ module AceBasis =
                     let rn = rv.[b.N.[i] - 1]
 
                     for m in -li .. li do
-                        let k = b.AOffset.[i] + li + m
+                        let k = aIndex b i m
                         let h = SphericalHarmonics.index li m
                         are.[k] <- are.[k] + rn * yre.[h]
                         aim.[k] <- aim.[k] + rn * yim.[h]

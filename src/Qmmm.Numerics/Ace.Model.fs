@@ -2,6 +2,7 @@ namespace Qmmm.Numerics
 
 open System
 open System.Threading
+open System.Numerics
 
 /// The coefficients of a linear ACE model contracted into the coupling (issue item 2): V = Σ_B c_B B =
 /// Re Σ_t w_t Π_{s=1..ν_t} A_{k_{t,s}} with w_t = Σ_d c_{First+d} U[d, t] over the columns t of every block. Terms are
@@ -33,8 +34,6 @@ type internal AceScratch(basis: AceBasis, neighbours: int) =
     member val Aim: float[] = Array.zeroCreate basis.ACount
     member val Gre: float[] = Array.zeroCreate basis.ACount
     member val Gim: float[] = Array.zeroCreate basis.ACount
-    member val Cre: float[] = Array.zeroCreate nh
-    member val Cim: float[] = Array.zeroCreate nh
 
 /// Linear ACE models: contraction of coefficients, the fast site energy and gradient, and the model as an
 /// `ISitePotential` (hence an `IPotential` through `Potential.ofSite`).
@@ -51,10 +50,8 @@ module AceModel =
         let mirror = Array.zeroCreate basis.ACount
 
         for i in 0 .. basis.N.Length - 1 do
-            let c = basis.AOffset.[i] + basis.L.[i]
-
             for m in -basis.L.[i] .. basis.L.[i] do
-                mirror.[c + m] <- c - m
+                mirror.[AceBasis.aIndex basis i m] <- AceBasis.aIndex basis i -m
 
         let idx = Array.init order (fun _ -> ResizeArray<int>())
         let ws = Array.init order (fun _ -> ResizeArray<float>())
@@ -142,24 +139,46 @@ module AceModel =
 
                 SphericalHarmonics.evaluatePositive basis.Harmonics x y z yre yim sc.Pre sc.Pim sc.Qre sc.Qim (j * nh)
 
-                for i in 0 .. basis.N.Length - 1 do
-                    let l = basis.L.[i]
-                    let rn = sc.Rv.[j * nr + basis.N.[i] - 1]
-                    let a0 = basis.AOffset.[i] + l
+                let rj = j * nr
+                let w = Vector<float>.Count
+
+                for l in 0 .. basis.LMax do
+                    let nl = basis.NCount.[l]
                     let h0 = j * nh + l * (l + 1) / 2
 
                     for m in 0..l do
-                        are.[a0 + m] <- are.[a0 + m] + rn * yre.[h0 + m]
-                        aim.[a0 + m] <- aim.[a0 + m] + rn * yim.[h0 + m]
+                        let yr = yre.[h0 + m]
+                        let yi = yim.[h0 + m]
+                        let o = basis.LBase.[l] + (l + m) * nl
+                        let mutable n = 0
 
-        for i in 0 .. basis.N.Length - 1 do
-            let l = basis.L.[i]
-            let a0 = basis.AOffset.[i] + l
+                        if nl >= w then
+                            let vyr = Vector<float>(yr)
+                            let vyi = Vector<float>(yi)
+
+                            while n + w <= nl do
+                                let rv = Vector<float>(sc.Rv, rj + n)
+                                (Vector<float>(are, o + n) + rv * vyr).CopyTo(are, o + n)
+                                (Vector<float>(aim, o + n) + rv * vyi).CopyTo(aim, o + n)
+                                n <- n + w
+
+                        while n < nl do
+                            let rn = sc.Rv.[rj + n]
+                            are.[o + n] <- are.[o + n] + rn * yr
+                            aim.[o + n] <- aim.[o + n] + rn * yi
+                            n <- n + 1
+
+        for l in 1 .. basis.LMax do
+            let nl = basis.NCount.[l]
 
             for m in 1..l do
                 let s = if m % 2 = 0 then 1.0 else -1.0
-                are.[a0 - m] <- s * are.[a0 + m]
-                aim.[a0 - m] <- -s * aim.[a0 + m]
+                let op = basis.LBase.[l] + (l + m) * nl
+                let om = basis.LBase.[l] + (l - m) * nl
+
+                for n in 0 .. nl - 1 do
+                    are.[om + n] <- s * are.[op + n]
+                    aim.[om + n] <- -s * aim.[op + n]
 
     /// Energy Re Σ w Π A from the scratch's atomic base and, when `adjoint`, G_k = ∂P/∂A_k (complex) into Gre/Gim.
     let internal energyAndAdjoint (c: AceContraction) (sc: AceScratch) (adjoint: bool) =
@@ -312,17 +331,19 @@ module AceModel =
         let pim = sc.Pim
         let qre = sc.Qre
         let qim = sc.Qim
-        let cre = sc.Cre
-        let cim = sc.Cim
+        let w = Vector<float>.Count
 
-        for i in 0 .. basis.N.Length - 1 do
-            let l = basis.L.[i]
-            let a0 = basis.AOffset.[i] + l
+        for l in 1 .. basis.LMax do
+            let nl = basis.NCount.[l]
 
             for m in 1..l do
                 let s = if m % 2 = 0 then 1.0 else -1.0
-                gre.[a0 + m] <- gre.[a0 + m] + s * gre.[a0 - m]
-                gim.[a0 + m] <- gim.[a0 + m] - s * gim.[a0 - m]
+                let op = basis.LBase.[l] + (l + m) * nl
+                let om = basis.LBase.[l] + (l - m) * nl
+
+                for n in 0 .. nl - 1 do
+                    gre.[op + n] <- gre.[op + n] + s * gre.[om + n]
+                    gim.[op + n] <- gim.[op + n] - s * gim.[om + n]
 
         for j in 0 .. count - 1 do
             let k = offset + j
@@ -332,37 +353,62 @@ module AceModel =
                 grad.[3 * k + 1] <- 0.0
                 grad.[3 * k + 2] <- 0.0
             else
-                Array.Clear(cre)
-                Array.Clear(cim)
                 let mutable rad = 0.0
-                let hj = j * nh
-
-                for i in 0 .. basis.N.Length - 1 do
-                    let l = basis.L.[i]
-                    let rn = sc.Rv.[j * nr + basis.N.[i] - 1]
-                    let dn = sc.Rd.[j * nr + basis.N.[i] - 1]
-                    let a0 = basis.AOffset.[i] + l
-                    let h0 = l * (l + 1) / 2
-
-                    for m in 0..l do
-                        let gr = gre.[a0 + m]
-                        let gi = gim.[a0 + m]
-                        rad <- rad + dn * (gr * yre.[hj + h0 + m] - gi * yim.[hj + h0 + m])
-                        cre.[h0 + m] <- cre.[h0 + m] + rn * gr
-                        cim.[h0 + m] <- cim.[h0 + m] + rn * gi
-
-                // U = Σ Re(C g), g = (p, i p, q)
                 let mutable ux = 0.0
                 let mutable uy = 0.0
                 let mutable uz = 0.0
+                let rj = j * nr
 
-                for h in 0 .. nh - 1 do
-                    let cr = cre.[h]
-                    let ci = cim.[h]
-                    let q = hj + h
-                    ux <- ux + cr * pre.[q] - ci * pim.[q]
-                    uy <- uy - cr * pim.[q] - ci * pre.[q]
-                    uz <- uz + cr * qre.[q] - ci * qim.[q]
+                for l in 0 .. basis.LMax do
+                    let nl = basis.NCount.[l]
+                    let h0 = j * nh + l * (l + 1) / 2
+
+                    for m in 0..l do
+                        let o = basis.LBase.[l] + (l + m) * nl
+                        // C = Σ_n R_n G_nlm and D = Σ_n R_n' G_nlm (complex)
+                        let mutable cr = 0.0
+                        let mutable ci = 0.0
+                        let mutable dr = 0.0
+                        let mutable di = 0.0
+                        let mutable n = 0
+
+                        if nl >= w then
+                            let mutable vcr = Vector<float>.Zero
+                            let mutable vci = Vector<float>.Zero
+                            let mutable vdr = Vector<float>.Zero
+                            let mutable vdi = Vector<float>.Zero
+
+                            while n + w <= nl do
+                                let rv = Vector<float>(sc.Rv, rj + n)
+                                let dv = Vector<float>(sc.Rd, rj + n)
+                                let gr = Vector<float>(gre, o + n)
+                                let gi = Vector<float>(gim, o + n)
+                                vcr <- vcr + rv * gr
+                                vci <- vci + rv * gi
+                                vdr <- vdr + dv * gr
+                                vdi <- vdi + dv * gi
+                                n <- n + w
+
+                            cr <- Vector.Sum vcr
+                            ci <- Vector.Sum vci
+                            dr <- Vector.Sum vdr
+                            di <- Vector.Sum vdi
+
+                        while n < nl do
+                            let rn = sc.Rv.[rj + n]
+                            let dn = sc.Rd.[rj + n]
+                            cr <- cr + rn * gre.[o + n]
+                            ci <- ci + rn * gim.[o + n]
+                            dr <- dr + dn * gre.[o + n]
+                            di <- di + dn * gim.[o + n]
+                            n <- n + 1
+
+                        let q = h0 + m
+                        rad <- rad + dr * yre.[q] - di * yim.[q]
+                        // U += Re(C g), g = (p, i p, q)
+                        ux <- ux + cr * pre.[q] - ci * pim.[q]
+                        uy <- uy - cr * pim.[q] - ci * pre.[q]
+                        uz <- uz + cr * qre.[q] - ci * qim.[q]
 
                 let x = rs.[3 * k]
                 let y = rs.[3 * k + 1]

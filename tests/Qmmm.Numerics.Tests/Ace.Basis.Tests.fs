@@ -165,8 +165,8 @@ let tests =
                           let mutable p = 0.0
 
                           for m in -l .. l do
-                              let ki = b.AOffset.[i] + l + m
-                              let kj = b.AOffset.[j] + l + m
+                              let ki = AceBasis.aIndex b i m
+                              let kj = AceBasis.aIndex b j m
                               p <- p + are.[ki] * are.[kj] + aim.[ki] * aim.[kj]
 
                           bs.[blk.First] / p)
