@@ -73,7 +73,8 @@ let run (args: string[]) =
             Array.sortInPlace te
             let perAtomCore (t: float) = t * float threads / float n * 1e6
 
-            report
+            printfn
+                "%-58s %9.1f %9.1f µs/atom/core (median, min of %d)"
                 (sprintf
                     "ace (%d,%g) #B=%d #A=%d, %.1f nbrs, %d thr"
                     order
@@ -83,9 +84,14 @@ let run (args: string[]) =
                     neighbours
                     threads)
                 (perAtomCore ta.[reps / 2])
-                "µs/atom/core"
+                (perAtomCore ta.[0])
+                reps
 
-            report (sprintf "  eam-w-marinica same run, %d thr" threads) (perAtomCore te.[reps / 2]) "µs/atom/core"
+            printfn
+                "%-58s %9.1f %9.1f µs/atom/core"
+                (sprintf "  eam-w-marinica same run, %d thr" threads)
+                (perAtomCore te.[reps / 2])
+                (perAtomCore te.[0])
 
         report (sprintf "  basis construction (%d,%g)" order degree) tBasis "s"
 
