@@ -122,8 +122,3 @@ module ClosestPair =
                     cutoff <- 2.0 * cutoff
 
             result
-
-/// True when `nl` is valid for `config`: same atom count, the same cell (vectors and periodicity, bit for bit) as
-/// at build time, and no atom displaced by more than Skin / 2 from its build position (for Skin = 0: positions
-/// at build time, and no atom displaced by more than Skin / 2 from its build position (for Skin = 0: positions
-/// at build time, and no atom displaced by more than Skin / 2 from its build position (for Skin = 0: positions
