@@ -182,7 +182,7 @@ public class CliTests
     public void UnknownModelIsAUsageError()
     {
         WithFile("1\n\nW 0 0 0\n", path =>
-            AssertFails(2, "--model: unknown model 'eam-w-nope' (known: eam-w-marinica, eam-w-zhou, setfl:PATH)", "eval", "--model", "eam-w-nope", path));
+            AssertFails(2, "--model: unknown model 'eam-w-nope' (known: eam-w-marinica, eam-w-zhou, setfl:PATH, ace:PATH)", "eval", "--model", "eam-w-nope", path));
     }
 
     [Fact]
@@ -363,7 +363,7 @@ public class CliTests
     [InlineData("--gamma: expected a non-negative decay in 1/Angstrom, got -1", "--order", "1", "--radius", "3", "--gamma", "-1")]
     [InlineData("--radius: 8 Angstrom covers 136 neighbours; order 3 is limited to 100 neighbours (use a smaller radius)", "--model", "eam-w-zhou", "--order", "3", "--radius", "8")]
     [InlineData("--radius: 5.4 Angstrom at order 4 needs 23718825 stored numbers (limit 20000000; use a smaller radius)", "--order", "4", "--radius", "5.4")]
-    [InlineData("--model: unknown model 'eam-w-nope' (known: eam-w-marinica, eam-w-zhou, setfl:PATH)", "--model", "eam-w-nope", "--order", "1", "--radius", "3")]
+    [InlineData("--model: unknown model 'eam-w-nope' (known: eam-w-marinica, eam-w-zhou, setfl:PATH, ace:PATH)", "--model", "eam-w-nope", "--order", "1", "--radius", "3")]
     [InlineData("Argument 'hcp' not recognized. Must be one of: 'bcc' 'fcc' 'diamond'", "--lattice", "hcp", "--order", "1", "--radius", "3")]
     [InlineData("--element: model 'eam-w-marinica' has no element 'Mo' (it knows W)", "--element", "Mo", "--order", "1", "--radius", "3")]
     public void DerivativesBadOptionValuesAreUsageErrors(string expected, params string[] args) =>
