@@ -159,6 +159,8 @@ module AceDerivatives =
             let tuple = Array.sub template.Tuples (ti * order) order
             let xr = Array.zeroCreate nc
             let xi = Array.zeroCreate nc
+            let tr = Array.zeroCreate nc
+            let tim = Array.zeroCreate nc
             // partitions whose blocks each hold one neighbour
             let valid =
                 [| for q in 0 .. parts.Length - 1 do
@@ -196,24 +198,28 @@ module AceDerivatives =
                                 let wi = cim.[col * nm + mask]
 
                                 for c in 0 .. nc - 1 do
-                                    let mutable pr = wr
-                                    let mutable pim = wi
+                                    tr.[c] <- wr
+                                    tim.[c] <- wi
+                                // multiply in one block at a time (lookups hoisted out of the component loop)
+                                for bb in 0 .. mb - 1 do
+                                    let blkPos = pi.[bb]
+                                    let sz = blkPos.Length
+                                    let struct (dre, dim) = derivs.[tuple.[blkPos.[0]]]
+                                    let dr = dre.[sz - 1]
+                                    let di = dim.[sz - 1]
+                                    let k0 = blk.ColumnIndices.[col * nu + f.[bb]] * pown 3 sz
+                                    let sub = subIndex.[q].[bb]
 
-                                    for b in 0 .. mb - 1 do
-                                        let blkPos = pi.[b]
-                                        let site = tuple.[blkPos.[0]]
-                                        let sz = blkPos.Length
-                                        let struct (dre, dim) = derivs.[site]
-                                        let k = blk.ColumnIndices.[col * nu + f.[b]]
-                                        let idx = k * pown 3 sz + subIndex.[q].[b].[c]
-                                        let dr = dre.[sz - 1].[idx]
-                                        let di = dim.[sz - 1].[idx]
-                                        let npr = pr * dr - pim * di
-                                        pim <- pr * di + pim * dr
-                                        pr <- npr
+                                    for c in 0 .. nc - 1 do
+                                        let idx = k0 + sub.[c]
+                                        let pr = tr.[c]
+                                        let pm = tim.[c]
+                                        tr.[c] <- pr * dr.[idx] - pm * di.[idx]
+                                        tim.[c] <- pr * di.[idx] + pm * dr.[idx]
 
-                                    xr.[c] <- xr.[c] + pr
-                                    xi.[c] <- xi.[c] + pim
+                                for c in 0 .. nc - 1 do
+                                    xr.[c] <- xr.[c] + tr.[c]
+                                    xi.[c] <- xi.[c] + tim.[c]
 
                     if any then
                         for d in 0 .. blk.Dimension - 1 do
