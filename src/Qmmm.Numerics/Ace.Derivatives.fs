@@ -84,12 +84,19 @@ module AceDerivatives =
 
         struct (take are, take aim)
 
-    /// δʲB(0), j = `order` (1..4), of every basis function B_k at the homogeneous lattice with neighbour vectors
-    /// `stencil` (Å; all lattice neighbours within the cutoff, the site at the origin excluded), over the canonical
-    /// tuples of the stencil sites within `radius` (Å): one `SiteTensor` per basis function (element k = column k of
-    /// the design), in the layout of Derivatives.Tensors.fs (units of B per Å^j).
-    let siteTensors (basis: AceBasis) (stencil: Vec3[]) (order: int) (radius: float) : SiteTensor[] =
+    /// δʲB(0) of every basis function (coefficients None) or of the linear model Σ c_B B (Some c, one tensor).
+    let private compute
+        (basis: AceBasis)
+        (coefficients: float[] option)
+        (stencil: Vec3[])
+        (order: int)
+        (radius: float)
+        : SiteTensor[] =
         Validate.intInRange "order" 1 4 order
+
+        coefficients
+        |> Option.iter (fun c -> Validate.length "coefficients" basis.Size c)
+
         let template = SiteTensor.create order stencil radius
         let nt = SiteTensor.count template
         let nc = pown 3 order
@@ -221,7 +228,20 @@ module AceDerivatives =
                                     xr.[c] <- xr.[c] + tr.[c]
                                     xi.[c] <- xi.[c] + tim.[c]
 
-                    if any then
+                    if any && coefficients.IsSome then
+                        // the linear model: w = Σ_d c_d U[d, col] into the one tensor
+                        let c = coefficients.Value
+                        let mutable w = 0.0
+
+                        for d in 0 .. blk.Dimension - 1 do
+                            w <- w + c.[blk.First + d] * blk.Coupling.[d * blk.Columns + col]
+
+                        if w <> 0.0 then
+                            let v = out.[0].Values
+
+                            for cc in 0 .. nc - 1 do
+                                v.[ti * nc + cc] <- v.[ti * nc + cc] + w * xr.[cc]
+                    elif any then
                         for d in 0 .. blk.Dimension - 1 do
                             let u = blk.Coupling.[d * blk.Columns + col]
 
@@ -233,6 +253,18 @@ module AceDerivatives =
 
         Parallel.For(0, nt, Action<int> body) |> ignore
         out
+
+    /// δʲB(0), j = `order` (1..4), of every basis function B_k at the homogeneous lattice with neighbour vectors
+    /// `stencil` (Å; all lattice neighbours within the cutoff, the site at the origin excluded), over the canonical
+    /// tuples of the stencil sites within `radius` (Å): one `SiteTensor` per basis function (element k = column k of
+    /// the design), in the layout of Derivatives.Tensors.fs (units of B per Å^j).
+    let siteTensors (basis: AceBasis) (stencil: Vec3[]) (order: int) (radius: float) : SiteTensor[] =
+        compute basis None stencil order radius
+
+    /// δʲV(0) = Σ_B c_B δʲB(0) of the linear model `p` at the homogeneous lattice (eV/Å^j), computed directly with the
+    /// coefficients folded into the coupling (one tensor, not #B columns); arguments as `siteTensors`.
+    let modelTensor (p: AcePotential) (stencil: Vec3[]) (order: int) (radius: float) : SiteTensor =
+        (compute p.Basis (Some p.Coefficients) stencil order radius).[0]
 
     /// The Cauchy–Born derivatives ∂_F^j W_cb(I) of every basis function, W_cb(F) = B((F − I)·ρ + ρ) = B(F ρ) over the
     /// lattice neighbours, by the contraction (3.5) of its site tensor (`SiteTensor.cauchyBorn`): element k is the

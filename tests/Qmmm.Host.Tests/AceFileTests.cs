@@ -145,6 +145,28 @@ public class AceFileTests
         Assert.Equal(2, doc.RootElement.GetProperty("order").GetInt32());
     }
 
+    [Fact]
+    public void TheAceModelHasExactDerivativesThatAgreeWithTheDifferenceRoute()
+    {
+        var model = Models.Create("ace:" + Example);
+        Assert.True(model.HasExactDerivatives);
+        var lattice = Lattices.Bcc("W", 3.1652);
+        var exact = model.DerivativeTensors(lattice, 2, 3.2);
+        Assert.Null(exact.ErrorEstimate);
+        var site = (AcePotential)model.Site!;
+        var species = 0;
+        var stencil = LatticeModule.stencil(lattice.Lattice, model.Cutoff);
+        var fd = DifferenceDerivatives.siteTensors(DifferenceDerivatives.Options.Defaults, site, species, stencil, 2, 3.2);
+        var a = exact.Tensor.Values;
+        var b = fd.Tensor.Values;
+        Assert.Equal(b.Length, a.Length);
+        var scale = 1 + b.Max(Math.Abs);
+        for (var k = 0; k < a.Length; k++)
+        {
+            Assert.True(Math.Abs(a[k] - b[k]) < 1e-8 * scale, $"entry {k}: {a[k]} vs {b[k]}");
+        }
+    }
+
     [Theory]
     [InlineData(3, 10, 110, new[] { 10, 41, 59 }, 37, 6)]
     [InlineData(3, 16, 668, new[] { 16, 147, 505 }, 91, 10)]

@@ -186,6 +186,10 @@ let tests =
                   Expect.equal mine.Tuples theirs.Tuples "same canonical tuples"
                   let err = maxAbs (Array.map2 (-) mine.Values theirs.Values)
                   Expect.isLessThan err (1e-10 * (1.0 + maxAbs theirs.Values)) (sprintf "j = %d" j)
+                  // the model route (coefficients folded into the coupling) gives the same tensor
+                  let direct = AceDerivatives.modelTensor (AcePotential("m", "W", b, c)) stencil j 3.2
+                  let err2 = maxAbs (Array.map2 (-) direct.Values theirs.Values)
+                  Expect.isLessThan err2 (1e-10 * (1.0 + maxAbs theirs.Values)) (sprintf "modelTensor, j = %d" j)
 
           testCase "Σ c_B δʲB(0) equals centred differences of the model's analytic gradient (j = 2, 3)"
           <| fun () ->
