@@ -12,7 +12,9 @@ let private benchmarks: (string * (string[] -> unit)) list =
       "tb", TightBinding.run
       "tb-locality", TightBinding.locality
       "tb-cluster", TightBinding.clusters
-      "tb-phases", TightBinding.phases ]
+      "tb-phases", TightBinding.phases
+      "ace", Ace.run
+      "ace-derivatives", Ace.derivatives ]
 
 [<EntryPoint>]
 let main argv =

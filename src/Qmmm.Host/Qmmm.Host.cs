@@ -84,6 +84,8 @@ public static class Models
             NrlTightBinding.Create, "nrltb-si", () => Lattices.Diamond("Si", 5.43));
         Register("nrltb-si:", "NRL tight binding for Si with options: nrltb-si:kT=...,beta=...,eF=...,k=N1xN2xN3,mp=1,spin=1|2,cutoff=original|energyshift|forceshift",
             NrlTightBinding.Create, "nrltb-si:kT=0.1", () => Lattices.Diamond("Si", 5.43), "OPTIONS");
+        Register("ace:", "a linear ACE potential file (JSON, schema qmmm-ace version 1): ace:PATH.json",
+            path => IO.AceFile.ToModel("ace:" + path, IO.AceFile.Read(path)), null, null, "PATH");
     }
 
     /// <summary>
