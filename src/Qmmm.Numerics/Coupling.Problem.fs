@@ -77,7 +77,9 @@ module CoupledProblem =
 
         s
 
-    /// Counts of (QM, buffer, MM free, far field) atoms.
+    /// Counts of (QM, buffer, MM, far field) atoms, each atom counted once in that order of precedence: buffer atoms
+    /// beyond R_MM (clamped, but part of the QM cluster) count as buffer; MM = the other free atoms; far field = the
+    /// other clamped atoms.
     let counts (p: DefectProblem) (s: CouplingSites) =
         let free = Array.zeroCreate p.Domain.Reference.Count
 
@@ -90,7 +92,7 @@ module CoupledProblem =
         struct (count (fun i -> s.Qm.[i]),
                 count (fun i -> s.Buffer.[i]),
                 count (fun i -> free.[i] && not s.Qm.[i] && not s.Buffer.[i]),
-                count (fun i -> not free.[i]))
+                count (fun i -> not free.[i] && not s.Qm.[i] && not s.Buffer.[i]))
 
     /// ‖D(ū − ū^H)‖_{ℓ²_N} (2.2) between two relaxed configurations of the same problem (positions, 3 per atom, Å),
     /// with N(ℓ) the nearest-neighbour bonds of the reference sites (`Stencil.bonds`; pairs with a missing partner
