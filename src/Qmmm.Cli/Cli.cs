@@ -77,7 +77,7 @@ public static class Cli
         UsageException u => Fail(error, UsageError, u.Message),
         QmmmInputException q => Fail(error, InputError, q.Message),
         QmmmComputationException c => Fail(error, ComputationError, c.Message),
-        Numerics.QmmmException q => Fail(error, q is Numerics.ComputationException ? ComputationError : InputError, q.Message),
+        Numerics.QmmmException q => Fail(error, q is Numerics.ComputationException or Numerics.ConvergenceException ? ComputationError : InputError, q.Message),
         ArgumentException a => Fail(error, InputError, Clean(a)),
         IOException or UnauthorizedAccessException => Fail(error, InputError, e.Message),
         _ => Fail(error, InternalError, $"internal error ({e.GetType().Name}): {e.Message}"),
