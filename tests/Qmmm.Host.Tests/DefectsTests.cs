@@ -163,4 +163,27 @@ public class DefectsTests
         Assert.Equal("", output);
         Assert.Contains("--rqm: R_QM = 4 r0 must be below R_MM = 3 r0", err, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void GhostForcesOnThePerfectLatticeAppearForEnergyMixingOnlyAndThePictureIsWritten()
+    {
+        var png = TestPaths.Temp(".png");
+        try
+        {
+            var (code, output, err) = Run("ghost-forces", "--defect", "none", "--model", "eam-w-zhou", "--mm", "harmonic:eam-w-marinica@bcc:3.1648", "--rmm", "6", "--rqm", "2.5", "--json", "-o", png);
+            Assert.True(code == 0, err);
+            using var doc = JsonDocument.Parse(output);
+            var root = doc.RootElement;
+            Assert.True(root.GetProperty("energy").GetProperty("interface").GetDouble() > 1e-3, "ghost forces of E^H");
+            Assert.True(root.GetProperty("energy-gfc").GetProperty("interface").GetDouble() < 1e-10, "none with the correction");
+            Assert.True(root.GetProperty("force").GetProperty("interface").GetDouble() < 1e-10, "none with force mixing");
+            Assert.True(root.GetProperty("force").GetProperty("core").GetDouble() < 1e-10, "the perfect QM core is in equilibrium");
+            var bytes = File.ReadAllBytes(png);
+            Assert.True(bytes.Length > 1000 && bytes[1] == 'P' && bytes[2] == 'N' && bytes[3] == 'G', "a PNG file");
+        }
+        finally
+        {
+            File.Delete(png);
+        }
+    }
 }
