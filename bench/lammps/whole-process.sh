@@ -54,13 +54,14 @@ run 0
 EOF
 
 atoms=$((2 * n * n * n))
-omp=""; [ "$threads" -gt 1 ] && omp="-sf omp -pk omp $threads"
+# Debian's LAMMPS has no OPENMP package: more than one core means MPI ranks
+launch=""; [ "$threads" -gt 1 ] && launch="mpirun --allow-run-as-root --oversubscribe -np $threads"
 echo "whole process, $atoms atoms, $threads thread(s), LAMMPS skin $skin Å; $(nproc) cores; $(date -u +%FT%TZ)"
 q=(); l=(); qm=(); lm=()
 for r in $(seq 1 "$reps"); do
   /usr/bin/time -f "%e %M" -o "$work/t" env DOTNET_gcServer=0 DOTNET_PROCESSOR_COUNT="$threads" $qmmm eval --model "setfl:$pot" --threads "$threads" "$work/in.xyz" -o "$work/out.xyz" >/dev/null
   read -r t m < "$work/t"; q+=("$t"); qm+=("$m")
-  /usr/bin/time -f "%e %M" -o "$work/t" env OMP_NUM_THREADS="$threads" lmp -nocite -log none -echo none $omp -in "$work/in.lmp" >/dev/null
+  /usr/bin/time -f "%e %M" -o "$work/t" env OMP_NUM_THREADS=1 $launch lmp -nocite -log none -echo none -in "$work/in.lmp" >/dev/null
   read -r t m < "$work/t"; l+=("$t"); lm+=("$m")
   echo "run $r: qmmm ${q[-1]} s ${qm[-1]} kB | lammps ${l[-1]} s ${lm[-1]} kB | load $(cut -d' ' -f1 /proc/loadavg)"
 done
