@@ -83,6 +83,19 @@ public static class Cli
         _ => Fail(error, InternalError, $"internal error ({e.GetType().Name}): {e.Message}"),
     };
 
+    /// <summary>The model of a model option (<paramref name="option"/>, e.g. <c>--model</c>): an unknown or malformed specification is a usage error naming the option.</summary>
+    internal static Model CreateModel(string option, string spec)
+    {
+        try
+        {
+            return Models.Create(spec);
+        }
+        catch (ArgumentException e)
+        {
+            throw new UsageException(option + ": " + Clean(e));
+        }
+    }
+
     /// <summary>The message of an ArgumentException without .NET's " (Parameter 'x')" suffix.</summary>
     internal static string Clean(ArgumentException e)
     {

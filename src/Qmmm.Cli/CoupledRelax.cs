@@ -35,28 +35,13 @@ internal static class CoupledRelax
             return null;
         }
 
-        try
-        {
-            return Models.Create(spec);
-        }
-        catch (ArgumentException e)
-        {
-            throw new UsageException("--qm: " + Cli.Clean(e));
-        }
+        return Cli.CreateModel("--qm", spec);
     }
 
     /// <summary>Runs the coupled relaxation and prints its report; returns the exit code.</summary>
     internal static int Run(ParseResult parse, Options o, DefectSystem system, RelaxOptions relaxOptions, List<(string Name, string Value, bool User)> parameters, string? outputPath, bool json, TextWriter output, TextWriter error)
     {
-        Model mm;
-        try
-        {
-            mm = Models.Create(parse.GetValue(o.Mm)!);
-        }
-        catch (ArgumentException e)
-        {
-            throw new UsageException("--mm: " + Cli.Clean(e));
-        }
+        var mm = Cli.CreateModel("--mm", parse.GetValue(o.Mm)!);
 
         var scheme = parse.GetValue(o.Scheme) switch
         {
@@ -159,16 +144,7 @@ internal static class CoupledRelax
                 w.WriteEndObject();
             }
 
-            w.WriteStartObject("parameters");
-            foreach (var (name, value, user) in parameters)
-            {
-                w.WriteStartObject(name);
-                w.WriteString("value", value);
-                w.WriteBoolean("user_set", user);
-                w.WriteEndObject();
-            }
-
-            w.WriteEndObject();
+            RelaxCommand.WriteParameters(w, parameters);
             w.WriteEndObject();
         }
 

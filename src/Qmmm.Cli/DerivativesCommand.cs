@@ -88,15 +88,7 @@ internal static class DerivativesCommand
                     throw new UsageException($"--gamma: expected a non-negative decay in 1/Angstrom, got {g.ToString(Inv)}");
                 }
 
-                Model m;
-                try
-                {
-                    m = Models.Create(parse.GetValue(model)!);
-                }
-                catch (ArgumentException e)
-                {
-                    throw new UsageException("--model: " + Cli.Clean(e));
-                }
+                var m = Cli.CreateModel("--model", parse.GetValue(model)!);
 
                 LatticeSpec lattice;
                 try

@@ -39,15 +39,7 @@ internal static class EvalCommand
         {
             try
             {
-                Model m;
-                try
-                {
-                    m = Models.Create(parse.GetValue(model)!);
-                }
-                catch (ArgumentException e)
-                {
-                    throw new UsageException("--model: " + Cli.Clean(e));
-                }
+                var m = Cli.CreateModel("--model", parse.GetValue(model)!);
 
                 var threadCount = parse.GetValue(threads);
                 if (threadCount is < 1 or > 4096)

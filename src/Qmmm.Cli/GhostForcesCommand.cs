@@ -36,15 +36,7 @@ internal static class GhostForcesCommand
             try
             {
                 var (qm, options) = RelaxCommand.ReadSetup(parse, setup);
-                Model mm;
-                try
-                {
-                    mm = Models.Create(parse.GetValue(mmOption)!);
-                }
-                catch (ArgumentException e)
-                {
-                    throw new UsageException("--mm: " + Cli.Clean(e));
-                }
+                var mm = Cli.CreateModel("--mm", parse.GetValue(mmOption)!);
 
                 var rmmValue = parse.GetValue(rmm);
                 var rqmValue = parse.GetValue(rqm);

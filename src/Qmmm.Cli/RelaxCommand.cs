@@ -60,15 +60,7 @@ internal static class RelaxCommand
 
     internal static (Model Model, DefectOptions Options) ReadSetup(ParseResult parse, SetupOptions o)
     {
-        Model m;
-        try
-        {
-            m = Models.Create(parse.GetValue(o.Model)!);
-        }
-        catch (ArgumentException e)
-        {
-            throw new UsageException("--model: " + Cli.Clean(e));
-        }
+        var m = Cli.CreateModel("--model", parse.GetValue(o.Model)!);
 
         var a = parse.GetValue(o.A);
         if (a is { } av && (!double.IsFinite(av) || av <= 0))
@@ -272,6 +264,21 @@ internal static class RelaxCommand
         _ => Convert.ToString(v, Inv) ?? "",
     };
 
+    /// <summary>The <c>parameters</c> object of the JSON reports: each echoed parameter's value and whether the user set it.</summary>
+    internal static void WriteParameters(Utf8JsonWriter w, List<(string Name, string Value, bool User)> parameters)
+    {
+        w.WriteStartObject("parameters");
+        foreach (var (name, value, user) in parameters)
+        {
+            w.WriteStartObject(name);
+            w.WriteString("value", value);
+            w.WriteBoolean("user_set", user);
+            w.WriteEndObject();
+        }
+
+        w.WriteEndObject();
+    }
+
     private static string Json(DefectSystem system, RelaxationResult result, List<(string Name, string Value, bool User)> parameters)
     {
         using var stream = new MemoryStream();
@@ -312,16 +319,7 @@ internal static class RelaxCommand
                 w.WriteNumber("formation_energy", ef);
             }
 
-            w.WriteStartObject("parameters");
-            foreach (var (name, value, user) in parameters)
-            {
-                w.WriteStartObject(name);
-                w.WriteString("value", value);
-                w.WriteBoolean("user_set", user);
-                w.WriteEndObject();
-            }
-
-            w.WriteEndObject();
+            WriteParameters(w, parameters);
             w.WriteEndObject();
         }
 
