@@ -214,11 +214,23 @@ public sealed partial class Structure
     /// images included) closer than <see cref="MinimumSeparation"/> (0.5 Å), found with a cell-list closest-pair search.
     /// Messages are one line; for a structure read from a file they start with <c>FILE:LINE:</c> of the offending atom.
     /// </summary>
-    /// <exception cref="QmmmInputException">A coordinate is NaN/∞, or two atoms overlap.</exception>
+    /// <exception cref="QmmmInputException">The structure has no atoms or more than <see cref="Limits.MaxAtoms"/>, a coordinate is NaN/∞, or two atoms overlap.</exception>
     public void Validate()
     {
+        if (Count == 0)
+        {
+            var what = "the frame has 0 atoms; a structure to evaluate needs at least one";
+            throw Boundary.Located(Source is null ? $"field 'atom count': {what}" : $"{Source}:{Math.Max(1, FirstAtomLine - 2)}: field 'atom count': {what}", null);
+        }
+
+        var limit = Limits.Current.MaxAtoms;
+        if (Count > limit)
+        {
+            var what = Limits.Exceeded("the number of atoms", Count, limit, "QMMM_MAX_ATOMS");
+            throw Boundary.Located(Source is null ? $"field 'atom count': {what}" : $"{Source}:{Math.Max(1, FirstAtomLine - 2)}: field 'atom count': {what}", null);
+        }
+
         CheckFinite();
-        if (Count > 0)
         {
             var (i, j, d) = Numerics.ClosestPair.within(MinimumSeparation, ToConfiguration());
             CheckSeparation(i, j, d);
@@ -256,7 +268,7 @@ public sealed partial class Structure
             var what = i == j
                 ? $"atom {i} is {Fmt(d)} Å from its own periodic image (closer than {Fmt(MinimumSeparation)} Å): the cell is too small"
                 : $"atoms {i} and {j} are {Fmt(d)} Å apart (closer than {Fmt(MinimumSeparation)} Å)";
-            throw new QmmmInputException(Locate(Math.Max(i, j), "pos", what));
+            throw Boundary.Located(Locate(Math.Max(i, j), "pos", what), null);
         }
     }
 
