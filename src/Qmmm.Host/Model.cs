@@ -135,7 +135,17 @@ public sealed class Model
         }
 
         var request = new Request(true, Potential.HasSiteEnergies, [], settings);
-        var nl = Numerics.Potential.neighbourList(Potential, request, 0.0, config);
+        NeighbourList nl;
+        try
+        {
+            nl = Numerics.Potential.neighbourList(Potential, request, 0.0, config);
+        }
+        catch (ArgumentException e)
+        {
+            // a cell too thin for the model's cutoff (too many periodic images): the cell is the place
+            throw Boundary.Located(structure.Locate(-1, structure.HasCell ? "Lattice" : "pos", $"model '{Name}' (cutoff {Cutoff.ToString("G6", CultureInfo.InvariantCulture)} Å): {Structure.CleanMessage(e)}"), e);
+        }
+
         var r = Numerics.Potential.evaluate(Potential, config, nl, request);
         var stress = structure.IsFullyPeriodic ? Numerics.Evaluate.stress(config, r) : null;
         return Evaluation.Create(Name, r.Energy, r.SiteEnergies, r.Forces, r.Virial, stress);

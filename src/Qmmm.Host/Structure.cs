@@ -232,7 +232,18 @@ public sealed partial class Structure
 
         CheckFinite();
         {
-            var (i, j, d) = Numerics.ClosestPair.within(MinimumSeparation, ToConfiguration());
+            int i, j;
+            double d;
+            try
+            {
+                (i, j, d) = Numerics.ClosestPair.within(MinimumSeparation, ToConfiguration());
+            }
+            catch (ArgumentException e)
+            {
+                // degenerate or absurdly thin cells, atoms far outside the cell: the cell (comment line) is the place
+                throw Boundary.Located(Locate(-1, HasCell ? "Lattice" : "pos", CleanMessage(e)), e);
+            }
+
             CheckSeparation(i, j, d);
         }
     }
@@ -292,6 +303,13 @@ public sealed partial class Structure
 
         var line = atom >= 0 ? FirstAtomLine + atom : FirstAtomLine - 1;
         return $"{Source}:{line}: field '{field}': {what}";
+    }
+
+    /// <summary>The message of an ArgumentException without .NET's " (Parameter 'x')" suffix.</summary>
+    internal static string CleanMessage(ArgumentException e)
+    {
+        var suffix = e.ParamName is null ? null : $" (Parameter '{e.ParamName}')";
+        return suffix is not null && e.Message.EndsWith(suffix, StringComparison.Ordinal) ? e.Message[..^suffix.Length] : e.Message;
     }
 
     private static string Fmt(double v) => v.ToString("0.####", System.Globalization.CultureInfo.InvariantCulture);

@@ -110,6 +110,11 @@ public static class ExtXyz
                 throw new ExtXyzFormatException(source, lineNo, "atom count", 0, Limits.Exceeded("the atom count", count > 0 ? count : double.Parse(countText, Inv), limits.MaxAtoms, "QMMM_MAX_ATOMS"));
             }
 
+            if (count > Array.MaxLength)
+            {
+                throw new ExtXyzFormatException(source, lineNo, "atom count", 0, $"the atom count {count} exceeds the largest array .NET can hold ({Array.MaxLength})");
+            }
+
             frames.Add(ReadFrame(reader, source, ref lineNo, (int)count, limits));
         }
 
