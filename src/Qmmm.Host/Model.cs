@@ -127,7 +127,8 @@ public sealed class Model
 
     private Evaluation EvaluateValid(Structure structure, int? threads)
     {
-        var config = structure.ToConfiguration();
+        // a skewed cell is replaced by LLL-reduced vectors of the same lattice: few images, same results
+        var config = CellReduction.reduceConfiguration(Structure.MaxOrthogonalityDefect, structure.ToConfiguration());
         var settings = EvaluationSettings.Defaults;
         if (threads is int t)
         {

@@ -206,6 +206,12 @@ public sealed partial class Structure
     /// <summary>The <c>units</c> info value written with results: every output states its units.</summary>
     public const string ResultUnits = "energy=eV length=Angstrom forces=eV/Angstrom virial=eV stress=eV/Angstrom^3";
 
+    /// <summary>
+    /// Orthogonality defect (Π|a_k| / volume of the periodic vectors) above which the cell is LLL-reduced before a
+    /// neighbour search (validation and evaluation): the same lattice with nearly orthogonal vectors needs few images.
+    /// </summary>
+    public const double MaxOrthogonalityDefect = 2.0;
+
     /// <summary>Smallest distance two atoms may have (Å): closer atoms are rejected by <see cref="Validate"/>.</summary>
     public const double MinimumSeparation = 0.5;
 
@@ -236,7 +242,7 @@ public sealed partial class Structure
             double d;
             try
             {
-                (i, j, d) = Numerics.ClosestPair.within(MinimumSeparation, ToConfiguration());
+                (i, j, d) = Numerics.ClosestPair.within(MinimumSeparation, Numerics.CellReduction.reduceConfiguration(MaxOrthogonalityDefect, ToConfiguration()));
             }
             catch (ArgumentException e)
             {

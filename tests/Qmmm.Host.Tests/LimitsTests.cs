@@ -130,7 +130,7 @@ public class LimitsTests
         Assert.Contains("/dev/zero:1: field 'atom count': the file is empty (0 bytes), or is not a regular file (a device or FIFO)", device);
         Assert.Contains("is a directory", Fails(Cli.Cli.InputError, "eval", Path.GetTempPath()));
         Assert.Contains("no such file", Fails(Cli.Cli.InputError, "eval", TestPaths.Temp(".xyz")));
-        Assert.Contains("not a regular file", Fails(Cli.Cli.InputError, "eval", "--model", "setfl:/dev/zero", WithFile("1\n\nW 0 0 0\n", p => p)));
+        Assert.Contains("not a regular file", WithFile("1\n\nW 0 0 0\n", p => Fails(Cli.Cli.InputError, "eval", "--model", "setfl:/dev/zero", p)));
     }
 
     [Fact]
@@ -194,9 +194,31 @@ public class LimitsTests
         var e = Assert.Throws<QmmmInputException>(() => ExtXyz.Parse(tiny, "tiny.xyz")[0].Validate());
         Assert.Equal(("tiny.xyz", 2, "Lattice"), (e.File, e.Line, e.Field));
         Assert.Contains("too thin", e.Message);
-        var skew = "1\nLattice=\"3.16 0 0 1000 3.16 0 700 900 3.16\"\nW 0 0 0\n";
-        var line = WithFile(skew, p => Fails(Cli.Cli.InputError, "eval", p));
+        var line = WithFile(tiny, p => Fails(Cli.Cli.InputError, "eval", p));
         Assert.Contains(":2: field 'Lattice': ", line);
+        Assert.Contains("too thin", line);
+    }
+
+    [Fact]
+    public void ASkewedCellIsReducedAndGivesTheEnergyOfTheOrthogonalCell()
+    {
+        // simple cubic W (a = 3.16) written with a2' = a2 + 300 a1, a3' = a3 + 200 a1 + 150 a2: the same lattice
+        const double a = 3.16;
+        var skew = ExtXyz.Parse($"1\nLattice=\"{a} 0 0 {300 * a} {a} 0 {200 * a} {150 * a} {a}\"\nW 0 0 0\n", "skew.xyz")[0];
+        var cubic = ExtXyz.Parse($"1\nLattice=\"{a} 0 0 0 {a} 0 0 0 {a}\"\nW 0 0 0\n", "cubic.xyz")[0];
+        var model = Models.Create("eam-w-marinica");
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        var e = model.Evaluate(skew);
+        Assert.True(watch.Elapsed.TotalSeconds < 5, "quick: few images after reduction");
+        var reference = model.Evaluate(cubic);
+        Assert.Equal(reference.Energy, e.Energy, 1e-10);
+        for (var i = 0; i < 3; i++)
+        {
+            for (var k = 0; k < 3; k++)
+            {
+                Assert.Equal(reference.Virial[i, k], e.Virial[i, k], 1e-9);
+            }
+        }
     }
 
     /// <summary>A one-element setfl file with Nr = Nrho = 10 and the given grid line and first density value.</summary>
@@ -221,7 +243,7 @@ public class LimitsTests
         var e = Assert.Throws<Numerics.QmmmException>(() => Numerics.Setfl.parse(Numerics.SetflKind.Alloy, "bad.eam.alloy", Setfl(grid)));
         Assert.StartsWith($"bad.eam.alloy:{line}: field '{field}': ", e.Message);
         Assert.Contains(fragment, e.Message);
-        var msg = WithFile(Setfl(grid), p => Fails(Cli.Cli.InputError, "eval", "--model", "setfl:" + p, WithFile("1\n\nW 0 0 0\n", q => q)), ".eam.alloy");
+        var msg = WithFile(Setfl(grid), p => WithFile("1\n\nW 0 0 0\n", q => Fails(Cli.Cli.InputError, "eval", "--model", "setfl:" + p, q)), ".eam.alloy");
         Assert.Contains($":{line}: field '{field}': ", msg);
     }
 
