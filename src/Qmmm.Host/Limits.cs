@@ -34,11 +34,8 @@ public sealed record Limits
     /// <summary>Largest magnitude of a tabulated model value (default 1e10; <c>QMMM_MAX_TABLE_VALUE</c>): larger ones overflow the splines.</summary>
     public double MaxTableValue { get; init; } = 1e10;
 
-    /// <summary>
-    /// Largest number of lattice periods a periodic cell vector may be repeated in a neighbour search, per axis
-    /// (cutoff / cell height, after reduction; default 100; <c>QMMM_MAX_IMAGES</c>).
-    /// </summary>
-    public long MaxImagesPerAxis { get; init; } = 100;
+    /// <summary>Largest number of neighbours of one atom in a neighbour list (default 5,000; <c>QMMM_MAX_NEIGHBOURS</c>), refused before the list is allocated.</summary>
+    public long MaxNeighbours { get; init; } = 5_000;
 
     /// <summary>Largest number of lattice periods per axis of <c>qmmm lattice --repeat</c> (default 1000; <c>QMMM_MAX_REPEAT</c>).</summary>
     public long MaxRepeat { get; init; } = 1000;
@@ -69,8 +66,8 @@ public sealed record Limits
             MaxCutoff = Real(lookup, "QMMM_MAX_CUTOFF", d.MaxCutoff),
             MinCutoff = Real(lookup, "QMMM_MIN_CUTOFF", d.MinCutoff),
             MaxTableValue = Real(lookup, "QMMM_MAX_TABLE_VALUE", d.MaxTableValue),
-            MaxImagesPerAxis = Count(lookup, "QMMM_MAX_IMAGES", d.MaxImagesPerAxis),
             MaxRepeat = Count(lookup, "QMMM_MAX_REPEAT", d.MaxRepeat),
+            MaxNeighbours = Count(lookup, "QMMM_MAX_NEIGHBOURS", d.MaxNeighbours),
             MaxStencil = Count(lookup, "QMMM_MAX_STENCIL", d.MaxStencil),
         };
     }

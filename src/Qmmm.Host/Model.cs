@@ -139,11 +139,12 @@ public sealed class Model
         NeighbourList nl;
         try
         {
-            nl = Numerics.Potential.neighbourList(Potential, request, 0.0, config);
+            var options = new NeighbourOptions(0.0, Numerics.Potential.acceptsHalfList(Potential, request), settings.Threads);
+            nl = Neighbours.buildListLimited((int)Math.Min(int.MaxValue, Limits.Current.MaxNeighbours), options, Potential.Cutoff, config);
         }
         catch (ArgumentException e)
         {
-            // a cell too thin for the model's cutoff (too many periodic images): the cell is the place
+            // a cell too thin for the model's cutoff (too many periodic images), or too many neighbours: the cell is the place
             throw Boundary.Located(structure.Locate(-1, structure.HasCell ? "Lattice" : "pos", $"model '{Name}' (cutoff {Cutoff.ToString("G6", CultureInfo.InvariantCulture)} Å): {Structure.CleanMessage(e)}"), e);
         }
 

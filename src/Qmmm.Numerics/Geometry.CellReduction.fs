@@ -45,7 +45,10 @@ module CellReduction =
 
             let bs, mu = gramSchmidt ()
 
-            if Vec3.dot bs.[k] bs.[k] >= (0.99 - mu.[k, k - 1] * mu.[k, k - 1]) * Vec3.dot bs.[k - 1] bs.[k - 1] then
+            if
+                Vec3.dot bs.[k] bs.[k]
+                >= (0.99 - mu.[k, k - 1] * mu.[k, k - 1]) * Vec3.dot bs.[k - 1] bs.[k - 1]
+            then
                 k <- k + 1
             else
                 let t = b.[k]
@@ -104,7 +107,10 @@ module CellReduction =
                 let after = span reduced
                 let sameVolume = abs (after - before) <= 1e-9 * before
 
-                if sameVolume && defect candidate < d then candidate else cell
+                if sameVolume && defect candidate < d then
+                    candidate
+                else
+                    cell
 
     /// The configuration with its cell reduced by `reduce maxDefect` (positions unchanged: the periodic images are the
     /// same points, so every energy, force and virial is the same up to rounding).

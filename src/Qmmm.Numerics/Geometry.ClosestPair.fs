@@ -185,7 +185,9 @@ module ClosestPair =
                         let wk = Math.Floor sk
                         // far beyond the cell: the pair search cannot represent the shift; the binned search refuses it
                         if abs wk > 1e9 then
-                            invalidArg "config" (sprintf "atom %d lies %g cell periods outside the periodic cell along axis %d" i wk k)
+                            invalidArg
+                                "config"
+                                (sprintf "atom %d lies %g cell periods outside the periodic cell along axis %d" i wk k)
 
                         w.[k] <- -(int wk)
                         let fk = sk - wk
@@ -226,7 +228,9 @@ module ClosestPair =
                 struct (Math.Floor(p.X * inv), Math.Floor(p.Y * inv), Math.Floor(p.Z * inv))
 
             // cubes in CSR form: cube id per point, points of a cube in ascending point order
-            let ids = System.Collections.Generic.Dictionary<struct (float * float * float), int>()
+            let ids =
+                System.Collections.Generic.Dictionary<struct (float * float * float), int>()
+
             let cubeOf = Array.zeroCreate np
 
             for q in 0 .. np - 1 do
@@ -327,7 +331,12 @@ module ClosestPair =
                                     if pAtom.[q] >= i then
                                         consider p q
 
-            ValueSome(if bi >= 0 then struct (bi, bj, Math.Sqrt best) else struct (-1, -1, Double.PositiveInfinity))
+            ValueSome(
+                if bi >= 0 then
+                    struct (bi, bj, Math.Sqrt best)
+                else
+                    struct (-1, -1, Double.PositiveInfinity)
+            )
 
     /// The closest pair (i ≤ j, distance in Å) among the pairs closer than `limit` (Å, > 0), periodic images included,
     /// or (-1, -1, +∞) when no two atoms are that close: the input check that rejects overlapping atoms. One pass of

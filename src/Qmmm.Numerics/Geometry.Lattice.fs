@@ -268,7 +268,8 @@ module Lattice =
         let mutable best = Double.PositiveInfinity
         let mutable k = 0
         // |λ| grows with |n_p|: stop one step after the first hit
-        while k <= limit && (Double.IsPositiveInfinity best || float (k - 1) * a <= best * abs d.[p]) do
+        while k <= limit
+              && (Double.IsPositiveInfinity best || float (k - 1) * a <= best * abs d.[p]) do
             let n = float (sign * k)
 
             for o in offs do

@@ -334,3 +334,4 @@ module internal EamFast =
 /// gradient ∂E_i/∂g_j = (½ φ'_ab(r_j) + F'_a(ρ̄_i) ρ'_ab(r_j)) g_j / r_j.
 /// gradient ∂E_i/∂g_j = (½ φ'_ab(r_j) + F'_a(ρ̄_i) ρ'_ab(r_j)) g_j / r_j.
 /// gradient ∂E_i/∂g_j = (½ φ'_ab(r_j) + F'_a(ρ̄_i) ρ'_ab(r_j)) g_j / r_j.
+/// gradient ∂E_i/∂g_j = (½ φ'_ab(r_j) + F'_a(ρ̄_i) ρ'_ab(r_j)) g_j / r_j.

@@ -141,7 +141,10 @@ module Setfl =
                 source
                 (cur.Line + 1)
                 field
-                (sprintf "expected %d values, more than the file's %d characters can hold (truncated table?)" n cur.Length)
+                (sprintf
+                    "expected %d values, more than the file's %d characters can hold (truncated table?)"
+                    n
+                    cur.Length)
 
         let out = Array.zeroCreate n
         let mutable i = 0

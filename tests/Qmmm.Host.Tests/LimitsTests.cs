@@ -221,6 +221,21 @@ public class LimitsTests
         }
     }
 
+    [Fact]
+    public void TooManyNeighboursPerAtomAreRefusedInTheCountingPass()
+    {
+        // fcc with nearest neighbours 0.55 Å apart (allowed: above 0.5 Å): about 8.5 atoms/Å³, so an inner atom has
+        // about 5,800 neighbours within the 5.46 Å cutoff, above the default 5,000
+        var s = Lattices.Fcc("W", 0.55 * Math.Sqrt(2)).Cluster(6.5);
+        var model = Models.Create("eam-w-marinica");
+        var before = GC.GetTotalAllocatedBytes(false);
+        var e = Assert.Throws<QmmmInputException>(() => model.Evaluate(s));
+        Assert.Contains("neighbours within 5.46", e.Message);
+        Assert.Contains("above the limit 5000 per atom (set QMMM_MAX_NEIGHBOURS to raise it)", e.Message);
+        // the list (~5e7 entries, 400 MB) was never allocated
+        Assert.True(GC.GetTotalAllocatedBytes(false) - before < 100L << 20);
+    }
+
     /// <summary>A one-element setfl file with Nr = Nrho = 10 and the given grid line and first density value.</summary>
     internal static string Setfl(string grid = "10 0.1 10 0.6 5.0", string rho0 = "1.0")
     {

@@ -18,7 +18,9 @@ let tests =
     testList
         "Qmmm.Numerics.Geometry.CellReduction"
         [ test "a reduced skewed basis spans the same lattice: integer coordinates with determinant ±1" {
-              let c0 = Cell.create (Vec3(3.0, 0.0, 0.0)) (Vec3(0.0, 3.5, 0.0)) (Vec3(0.0, 0.0, 4.0)) [| true; true; true |]
+              let c0 =
+                  Cell.create (Vec3(3.0, 0.0, 0.0)) (Vec3(0.0, 3.5, 0.0)) (Vec3(0.0, 0.0, 4.0)) [| true; true; true |]
+
               let c = skew 300.0 200.0 150.0 c0
               let r = CellReduction.reduce 2.0 c
               Expect.isGreaterThan (CellReduction.defect c) 1e4 "very skewed"
@@ -43,13 +45,19 @@ let tests =
           }
 
           test "a nearly orthogonal cell is returned unchanged (the same object)" {
-              let c = Cell.create (Vec3(3.0, 0.0, 0.0)) (Vec3(0.5, 3.5, 0.0)) (Vec3(0.0, 0.3, 4.0)) [| true; true; true |]
+              let c =
+                  Cell.create (Vec3(3.0, 0.0, 0.0)) (Vec3(0.5, 3.5, 0.0)) (Vec3(0.0, 0.3, 4.0)) [| true; true; true |]
+
               Expect.isTrue (obj.ReferenceEquals(CellReduction.reduce 2.0 c, c)) "unchanged"
           }
 
           test "only periodic vectors are mixed: the open axis of a slab keeps its vector" {
               let c =
-                  Cell.create (Vec3(3.0, 0.0, 0.0)) (Vec3(30.0, 3.0, 0.0)) (Vec3(1.0, 2.0, 10.0)) [| true; true; false |]
+                  Cell.create
+                      (Vec3(3.0, 0.0, 0.0))
+                      (Vec3(30.0, 3.0, 0.0))
+                      (Vec3(1.0, 2.0, 10.0))
+                      [| true; true; false |]
 
               let r = CellReduction.reduce 2.0 c
               Expect.equal (Cell.vector r 2) (Cell.vector c 2) "open axis untouched"
@@ -60,7 +68,11 @@ let tests =
               let p = Eam.potential Marinica.model
               let c0 = bcc 3.1434 (3, 3, 3) [| true; true; true |]
               let c0 = displaced c0 (randomDisplacements 71 0.1 c0.Count)
-              let skewed = { c0 with Cell = skew 2.0 1.0 2.0 c0.Cell }
+
+              let skewed =
+                  { c0 with
+                      Cell = skew 2.0 1.0 2.0 c0.Cell }
+
               let reduced = CellReduction.reduceConfiguration 2.0 skewed
               Expect.isFalse (obj.ReferenceEquals(reduced, skewed)) "the skewed cell is reduced"
               Expect.isLessThan (CellReduction.defect reduced.Cell) (CellReduction.defect skewed.Cell) "less skewed"
