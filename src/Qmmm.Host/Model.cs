@@ -1,3 +1,4 @@
+using Microsoft.FSharp.Core;
 using System.Globalization;
 using Qmmm.Numerics;
 
@@ -28,6 +29,45 @@ public sealed class Model
         var site = Numerics.Eam.potential(eam);
         return new Model(spec, Numerics.Potential.ofSite(site), site, species => Pooled.ofEam(eam, species));
     }
+
+    /// <summary>
+    /// The K-th order Taylor expansion T_K V^h of <paramref name="reference"/> at the homogeneous lattice
+    /// <paramref name="lattice"/> (K = <paramref name="order"/>, 1..4; K = 2 is the harmonic model): an MM model that
+    /// matches the reference's derivatives δʲV^h(0) exactly for j ≤ K (exact tensors through the pooled form when the
+    /// reference has one, else centred differences). Valid near the lattice; invariant under the lattice's point group
+    /// and translations only (not under arbitrary rotations), see <see cref="IsRotationInvariant"/>.
+    /// </summary>
+    /// <exception cref="ArgumentException">order outside 1..4, or the lattice's element unknown to the reference, or a reference without a site-energy gradient.</exception>
+    public static Model TaylorExpansion(Model reference, LatticeSpec lattice, int order, string? spec = null)
+    {
+        ArgumentNullException.ThrowIfNull(reference);
+        ArgumentNullException.ThrowIfNull(lattice);
+        if (order is < 1 or > 4)
+        {
+            throw new ArgumentOutOfRangeException(nameof(order), order, "Taylor order must lie in 1..4");
+        }
+
+        var site = reference.Site
+            ?? throw new ArgumentException($"model '{reference.Name}' has no site-energy gradient: a Taylor expansion needs a site-energy model", nameof(reference));
+        var species = Array.IndexOf(reference.Potential.Elements, lattice.Element);
+        if (species < 0)
+        {
+            throw new ArgumentException($"model '{reference.Name}' has no element '{lattice.Element}' (it knows {string.Join(", ", reference.Potential.Elements)})", nameof(lattice));
+        }
+
+        var name = spec ?? $"taylor:{order}:{reference.Spec}";
+        var pooledRef = reference.pooled is { } f ? FSharpOption<IPooledPotential>.Some(f(species)) : FSharpOption<IPooledPotential>.None;
+        var taylor = Boundary.Run(() => TaylorModelModule.ofReference(name, site, pooledRef, lattice.Lattice, order));
+        var tsite = TaylorModelModule.potential(taylor);
+        return new Model(name, Numerics.Potential.ofSite(tsite), tsite) { IsRotationInvariant = false };
+    }
+
+    /// <summary>
+    /// True when the energy is invariant under every rotation of the whole configuration (every physical model);
+    /// false for models tied to a lattice's axes, such as <see cref="TaylorExpansion"/> (invariant under the
+    /// lattice's point group only).
+    /// </summary>
+    public bool IsRotationInvariant { get; private init; } = true;
 
     /// <summary>The model in the numerics core's whole-configuration protocol (for F# callers and the solvers).</summary>
     public IPotential Potential { get; }

@@ -70,6 +70,43 @@ public static class Models
             _ => Model.OfEam("eam-w-zhou", Zhou.model), "eam-w-zhou", () => Lattices.Bcc("W", 3.1648));
         Register("setfl:", "a LAMMPS setfl file (eam/alloy, eam/fs), interpolated as LAMMPS does: setfl:PATH",
             path => Model.OfEam("setfl:" + path, LoadSetfl(path)), null, null);
+        Register("harmonic:", "the harmonic expansion T_2 V^h of a model at its lattice: harmonic:MODEL[@KIND:A]",
+            arg => Taylor(2, arg, "harmonic:" + arg), "harmonic:eam-w-marinica", () => Lattices.Bcc("W", 3.14339));
+        Register("taylor:2:", "the 2nd-order Taylor expansion of a model at its lattice: taylor:2:MODEL[@KIND:A]",
+            arg => Taylor(2, arg, "taylor:2:" + arg), null, null);
+        Register("taylor:3:", "the 3rd-order Taylor expansion of a model at its lattice: taylor:3:MODEL[@KIND:A]",
+            arg => Taylor(3, arg, "taylor:3:" + arg), null, null);
+    }
+
+    /// <summary>
+    /// A Taylor model from its argument <c>MODEL[@KIND:A]</c>: the reference specification, and the lattice (kind and
+    /// cubic constant, Å) of the expansion; without <c>@KIND:A</c> the reference's registered test lattice (its
+    /// equilibrium lattice) is used.
+    /// </summary>
+    private static Model Taylor(int order, string arg, string spec)
+    {
+        var at = arg.LastIndexOf('@');
+        var referenceSpec = at >= 0 ? arg[..at] : arg;
+        var reference = Create(referenceSpec);
+        LatticeSpec lattice;
+        if (at >= 0)
+        {
+            var parts = arg[(at + 1)..].Split(':');
+            if (parts.Length != 2 || !double.TryParse(parts[1], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var a))
+            {
+                throw new ArgumentException($"model '{spec}': the lattice must read @KIND:A (e.g. @bcc:3.14339), got '@{arg[(at + 1)..]}'", nameof(arg));
+            }
+
+            lattice = Lattices.Create(parts[0], reference.Elements[0], a);
+        }
+        else
+        {
+            var entry = Registered.FirstOrDefault(e => !e.TakesArgument && e.Name == referenceSpec && e.TestLattice is not null)
+                ?? throw new ArgumentException($"model '{spec}': no lattice known for '{referenceSpec}'; give one as {spec}@KIND:A (e.g. @bcc:3.14339)", nameof(arg));
+            lattice = entry.TestLattice!();
+        }
+
+        return Model.TaylorExpansion(reference, lattice, order, spec);
     }
 
     /// <summary>The registered entries, in registration order.</summary>

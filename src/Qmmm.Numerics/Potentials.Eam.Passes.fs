@@ -328,10 +328,3 @@ module internal EamFast =
         member val Half: float[] = Array.zeroCreate n
         /// Per-chunk virials (9 each).
         member val Virials: float[] = Array.zeroCreate (9 * chunks)
-
-/// The EAM site potential: E_i = F_a(ρ̄_i) + ½ Σ_j φ_ab(r_ij), ρ̄_i = Σ_j ρ_ab(r_ij) (a = species of i, b of j), and its
-/// gradient ∂E_i/∂g_j = (½ φ'_ab(r_j) + F'_a(ρ̄_i) ρ'_ab(r_j)) g_j / r_j.
-/// gradient ∂E_i/∂g_j = (½ φ'_ab(r_j) + F'_a(ρ̄_i) ρ'_ab(r_j)) g_j / r_j.
-/// gradient ∂E_i/∂g_j = (½ φ'_ab(r_j) + F'_a(ρ̄_i) ρ'_ab(r_j)) g_j / r_j.
-/// gradient ∂E_i/∂g_j = (½ φ'_ab(r_j) + F'_a(ρ̄_i) ρ'_ab(r_j)) g_j / r_j.
-/// gradient ∂E_i/∂g_j = (½ φ'_ab(r_j) + F'_a(ρ̄_i) ρ'_ab(r_j)) g_j / r_j.

@@ -3,6 +3,8 @@ namespace Qmmm.Numerics
 open System
 open System.Threading
 
+/// The EAM site potential: E_i = F_a(ρ̄_i) + ½ Σ_j φ_ab(r_ij), ρ̄_i = Σ_j ρ_ab(r_ij) (a = species of i, b of j), and its
+/// gradient ∂E_i/∂g_j = (½ φ'_ab(r_j) + F'_a(ρ̄_i) ρ'_ab(r_j)) g_j / r_j.
 [<RequireQualifiedAccess>]
 module Eam =
 
