@@ -1,23 +1,29 @@
-/// `dotnet run --project bench/Qmmm.Bench -c Release -- [lapack|eam|derivatives|neighbours|loop|all] [options]`
+/// `dotnet run --project bench/Qmmm.Bench -c Release -- [NAME|all] [options]`; NAME is one of the benchmarks below.
 module Qmmm.Bench.Program
+
+/// Every benchmark by name, in the order `all` runs them.
+let private benchmarks: (string * (string[] -> unit)) list =
+    [ "lapack", LinearAlgebra.run
+      "eam", Eam.run
+      "derivatives", Derivatives.run
+      "neighbours", Neighbours.run
+      "loop", Loop.run
+      "relax", Relax.run ]
 
 [<EntryPoint>]
 let main argv =
     let what = if argv.Length > 0 then argv.[0] else "all"
     let rest = if argv.Length > 1 then argv.[1..] else [||]
 
-    match what with
-    | "lapack" -> LinearAlgebra.run rest
-    | "eam" -> Eam.run rest
-    | "derivatives" -> Derivatives.run rest
-    | "neighbours" -> Neighbours.run rest
-    | "loop" -> Loop.run rest
-    | "all" ->
-        LinearAlgebra.run rest
-        Eam.run rest
-        Derivatives.run rest
-        Neighbours.run rest
-        Loop.run rest
-    | other -> eprintfn "unknown benchmark '%s' (lapack, eam, derivatives, neighbours, loop, all)" other
+    match what, List.tryFind (fun (n, _) -> n = what) benchmarks with
+    | "all", _ ->
+        for _, run in benchmarks do
+            run rest
 
-    0
+        0
+    | _, Some(_, run) ->
+        run rest
+        0
+    | other, None ->
+        eprintfn "unknown benchmark '%s' (%s, all)" other (benchmarks |> List.map fst |> String.concat ", ")
+        2

@@ -7,7 +7,7 @@ using Qmmm.Numerics;
 namespace Qmmm.Cli;
 
 /// <summary>
-/// The <c>qmmm</c> command line: <c>qmmm lattice</c> writes lattice configurations, <c>qmmm eval</c> evaluates them, <c>qmmm derivatives</c> prints the derivative tensors δʲV^h(0) of a site energy at the lattice.
+/// The <c>qmmm</c> command line: <c>qmmm lattice</c> writes lattice configurations, <c>qmmm eval</c> evaluates them, <c>qmmm derivatives</c> prints the derivative tensors δʲV^h(0) of a site energy at the lattice, <c>qmmm relax</c> relaxes a defect.
 /// Machine output (extended XYZ, JSON) goes plainly to standard output; a failure prints exactly one line
 /// <c>qmmm: error: ...</c> on standard error and nothing else. Exit codes: 0 success, 1 input error (missing or malformed
 /// file, invalid structure), 2 usage error (bad or missing option, unknown model), 3 internal error.
@@ -130,6 +130,7 @@ public static class Cli
         root.Subcommands.Add(LatticeCommand.Build(output, error));
         root.Subcommands.Add(EvalCommand.Build(output, error));
         root.Subcommands.Add(DerivativesCommand.Build(output, error));
+        root.Subcommands.Add(RelaxCommand.Build(output, error));
         return root;
     }
 

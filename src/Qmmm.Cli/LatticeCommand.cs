@@ -18,7 +18,8 @@ internal static class LatticeCommand
         var element = new Option<string>("--element") { HelpName = "SYMBOL", Description = "Element symbol of every site.", DefaultValueFactory = _ => "W" };
         var kind = new Option<string>("--lattice") { Description = "Lattice kind.", DefaultValueFactory = _ => "bcc" };
         kind.AcceptOnlyFromAmong([.. Lattices.Kinds]);
-        var a = new Option<double>("--a") { HelpName = "A", Description = "Cubic lattice constant a (Angstrom), e.g. 3.1434 for W.", Required = true };
+        var a = new Option<double?>("--a") { HelpName = "A", Description = "Cubic lattice constant a (Angstrom), e.g. 3.1434 for W (required unless --defect: then the model's zero-pressure value by default)." };
+        var defect = RelaxCommand.MakeSetupOptions(null, a);
         var orient = new Option<string>("--orient")
         {
             HelpName = "X,Y,Z",
@@ -33,16 +34,22 @@ internal static class LatticeCommand
         var seed = new Option<int?>("--seed") { HelpName = "SEED", Description = "Seed of the random displacements." };
         var outputPath = new Option<string?>("--output", "-o") { HelpName = "FILE", Description = "Output file (extended XYZ); standard output when omitted." };
 
-        var command = new Command("lattice", "Write a lattice configuration (bulk cell, cluster, quasi-2D disc, optional vacancy and random displacements) as extended XYZ.")
+        var command = new Command("lattice", "Write a lattice configuration (bulk cell, cluster, quasi-2D disc, optional vacancy and random displacements; or, with --defect, a W/Si vacancy or edge dislocation with the far-field predictor applied) as extended XYZ.")
         {
             element, kind, a, orient, radius, quasi2d, repeat, vacancy, perturb, seed, outputPath,
+            defect.Defect, defect.Crystal, defect.Model, defect.Predictor, defect.Nu, defect.ThreeD,
         };
 
         command.SetAction(parse =>
         {
             try
             {
-                var aValue = parse.GetValue(a);
+                if (parse.GetValue(defect.Defect) is not null)
+                {
+                    return RelaxCommand.WriteDefectLattice(parse, defect, parse.GetValue(radius), parse.GetValue(outputPath), output, error);
+                }
+
+                var aValue = parse.GetValue(a) ?? throw new UsageException("Option '--a' is required.");
                 if (!double.IsFinite(aValue) || aValue <= 0)
                 {
                     throw new UsageException($"--a: expected a positive lattice constant in Angstrom, got {aValue.ToString(Inv)}");

@@ -18,8 +18,9 @@ public static class QmmmInfo
 /// </summary>
 public sealed class ModelEntry
 {
-    internal ModelEntry(string name, string summary, Func<string, Model> create, string? example, Func<LatticeSpec>? testLattice)
+    internal ModelEntry(string name, string summary, Func<string, Model> create, string? example, Func<LatticeSpec>? testLattice, string argumentName = "ARG")
     {
+        ArgumentName = argumentName;
         Name = name;
         Summary = summary;
         Create = create;
@@ -32,6 +33,9 @@ public sealed class ModelEntry
 
     /// <summary>One line saying what the model is.</summary>
     public string Summary { get; }
+
+    /// <summary>What the argument of a prefix entry stands for in listings (<c>PATH</c>, <c>MODEL</c>, <c>ARG</c>).</summary>
+    public string ArgumentName { get; }
 
     /// <summary>True when the entry is a prefix taking an argument (<c>setfl:PATH</c>).</summary>
     public bool TakesArgument => Name.EndsWith(':');
@@ -69,13 +73,13 @@ public static class Models
         Register("eam-w-zhou", "Zhou–Johnson–Wadley 2004 EAM for W (analytic, smooth cutoff 7.5–7.8925 Å)",
             _ => Model.OfEam("eam-w-zhou", Zhou.model), "eam-w-zhou", () => Lattices.Bcc("W", 3.1648));
         Register("setfl:", "a LAMMPS setfl file (eam/alloy, eam/fs), interpolated as LAMMPS does: setfl:PATH",
-            path => Model.OfEam("setfl:" + path, LoadSetfl(path)), null, null);
+            path => Model.OfEam("setfl:" + path, LoadSetfl(path)), null, null, "PATH");
         Register("harmonic:", "the harmonic expansion T_2 V^h of a model at its lattice: harmonic:MODEL[@KIND:A]",
-            arg => Taylor(2, arg, "harmonic:" + arg), "harmonic:eam-w-marinica", () => Lattices.Bcc("W", 3.14339));
+            arg => Taylor(2, arg, "harmonic:" + arg), "harmonic:eam-w-marinica", () => Lattices.Bcc("W", 3.14339), "MODEL");
         Register("taylor:2:", "the 2nd-order Taylor expansion of a model at its lattice: taylor:2:MODEL[@KIND:A]",
-            arg => Taylor(2, arg, "taylor:2:" + arg), null, null);
+            arg => Taylor(2, arg, "taylor:2:" + arg), null, null, "MODEL");
         Register("taylor:3:", "the 3rd-order Taylor expansion of a model at its lattice: taylor:3:MODEL[@KIND:A]",
-            arg => Taylor(3, arg, "taylor:3:" + arg), null, null);
+            arg => Taylor(3, arg, "taylor:3:" + arg), null, null, "MODEL");
     }
 
     /// <summary>
@@ -122,16 +126,17 @@ public static class Models
     }
 
     /// <summary>The registered names, with <c>PATH</c>/<c>ARG</c> after prefixes (e.g. <c>setfl:PATH</c>).</summary>
-    public static IReadOnlyList<string> Known => [.. Registered.Select(e => e.TakesArgument ? e.Name + (e.Name == "setfl:" ? "PATH" : "ARG") : e.Name)];
+    public static IReadOnlyList<string> Known => [.. Registered.Select(e => e.TakesArgument ? e.Name + e.ArgumentName : e.Name)];
 
     /// <summary>
     /// Registers a model under <paramref name="name"/> (a plain name, or a prefix ending in <c>:</c> whose argument
     /// follows it). <paramref name="create"/> receives the argument (empty for plain names) and returns the model;
     /// <paramref name="example"/> is a complete specification and <paramref name="testLattice"/> a lattice of an
-    /// element the model knows, for the model-generic checks. A later registration of the same name replaces the earlier.
+    /// element the model knows, for the model-generic checks; <paramref name="argumentName"/> names a prefix's argument in
+    /// listings (<c>setfl:PATH</c>, <c>harmonic:MODEL</c>). A later registration of the same name replaces the earlier.
     /// </summary>
     /// <exception cref="ArgumentException">An empty name, or one containing white space.</exception>
-    public static void Register(string name, string summary, Func<string, Model> create, string? example = null, Func<LatticeSpec>? testLattice = null)
+    public static void Register(string name, string summary, Func<string, Model> create, string? example = null, Func<LatticeSpec>? testLattice = null, string argumentName = "ARG")
     {
         ArgumentNullException.ThrowIfNull(name);
         ArgumentNullException.ThrowIfNull(summary);
@@ -144,7 +149,7 @@ public static class Models
         lock (Gate)
         {
             Entries.RemoveAll(e => e.Name == name);
-            Entries.Add(new ModelEntry(name, summary, create, example, testLattice));
+            Entries.Add(new ModelEntry(name, summary, create, example, testLattice, argumentName));
         }
     }
 

@@ -182,7 +182,7 @@ public class CliTests
     public void UnknownModelIsAUsageError()
     {
         WithFile("1\n\nW 0 0 0\n", path =>
-            AssertFails(2, "--model: unknown model 'eam-w-nope' (known: eam-w-marinica, eam-w-zhou, setfl:PATH)", "eval", "--model", "eam-w-nope", path));
+            AssertFails(2, UnknownModel("eam-w-nope"), "eval", "--model", "eam-w-nope", path));
     }
 
     [Fact]
@@ -363,11 +363,25 @@ public class CliTests
     [InlineData("--gamma: expected a non-negative decay in 1/Angstrom, got -1", "--order", "1", "--radius", "3", "--gamma", "-1")]
     [InlineData("--radius: 8 Angstrom covers 136 neighbours; order 3 is limited to 100 neighbours (use a smaller radius)", "--model", "eam-w-zhou", "--order", "3", "--radius", "8")]
     [InlineData("--radius: 5.4 Angstrom at order 4 needs 23718825 stored numbers (limit 20000000; use a smaller radius)", "--order", "4", "--radius", "5.4")]
-    [InlineData("--model: unknown model 'eam-w-nope' (known: eam-w-marinica, eam-w-zhou, setfl:PATH)", "--model", "eam-w-nope", "--order", "1", "--radius", "3")]
     [InlineData("Argument 'hcp' not recognized. Must be one of: 'bcc' 'fcc' 'diamond'", "--lattice", "hcp", "--order", "1", "--radius", "3")]
     [InlineData("--element: model 'eam-w-marinica' has no element 'Mo' (it knows W)", "--element", "Mo", "--order", "1", "--radius", "3")]
     public void DerivativesBadOptionValuesAreUsageErrors(string expected, params string[] args) =>
         AssertFails(2, expected, ["derivatives", "--a", "3.1434", .. args]);
+
+    /// <summary>The message for an unknown model: it lists every registered model, the built-in ones among them.</summary>
+    private static string UnknownModel(string name)
+    {
+        foreach (var builtIn in new[] { "eam-w-marinica", "eam-w-zhou", "setfl:PATH", "harmonic:MODEL", "taylor:3:MODEL" })
+        {
+            Assert.Contains(builtIn, Models.Known);
+        }
+
+        return $"--model: unknown model '{name}' (known: {string.Join(", ", Models.Known)})";
+    }
+
+    [Fact]
+    public void DerivativesRejectsAnUnknownModel() =>
+        AssertFails(2, UnknownModel("eam-w-nope"), "derivatives", "--a", "3.1434", "--model", "eam-w-nope", "--order", "1", "--radius", "3");
 
     [Fact]
     public void DerivativesRejectsANonPositiveLatticeConstant() =>

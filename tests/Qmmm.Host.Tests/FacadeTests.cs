@@ -153,7 +153,7 @@ public class FacadeTests
     public void UnknownModelsAndMissingSetflFilesAreReportedClearly()
     {
         var unknown = Assert.Throws<ArgumentException>(() => Models.Create("lj"));
-        Assert.StartsWith("unknown model 'lj' (known: eam-w-marinica, eam-w-zhou, setfl:PATH)", unknown.Message);
+        Assert.StartsWith("unknown model 'lj' (known: eam-w-marinica, eam-w-zhou, setfl:PATH, ", unknown.Message);
         var missing = TestPaths.Temp(".eam.alloy");
         var e = Assert.Throws<QmmmInputException>(() => Models.Create("setfl:" + missing));
         Assert.Equal($"{missing}: no such file", e.Message);
