@@ -8,7 +8,8 @@ let private benchmarks: (string * (string[] -> unit)) list =
       "derivatives", Derivatives.run
       "neighbours", Neighbours.run
       "loop", Loop.run
-      "relax", Relax.run ]
+      "relax", Relax.run
+      "inputs", Inputs.run ]
 
 [<EntryPoint>]
 let main argv =

@@ -221,6 +221,14 @@ public sealed class Model
             throw new ArgumentException($"model '{Name}' has no element '{lattice.Element}' (it knows {string.Join(", ", Potential.Elements)})", nameof(lattice));
         }
 
+        var d = lattice.NearestNeighbourDistance;
+        var bound = lattice.SitesBound(4.0 / 3.0 * Math.PI * Math.Pow(Cutoff + d, 3));
+        var maxStencil = Limits.Current.MaxStencil;
+        if (bound > maxStencil)
+        {
+            throw new ArgumentException(Limits.Exceeded($"the stencil within the cutoff {Cutoff.ToString("G6", CultureInfo.InvariantCulture)} Å (a bound for {lattice})", bound, maxStencil, "QMMM_MAX_STENCIL"), nameof(lattice));
+        }
+
         var stencil = LatticeModule.stencil(lattice.Lattice, Cutoff);
         if (pooled is not null)
         {

@@ -338,6 +338,39 @@ module ClosestPair =
                     struct (-1, -1, Double.PositiveInfinity)
             )
 
+    /// The closest pair below `limit` in one pass over all bins of `bins` (in parallel parts).
+    let private closestBinned (bins: Bins) (limit: float) (config: Configuration) =
+        let parts = partsFor config.Count Environment.ProcessorCount
+        let ranges = binRanges bins parts
+        let partial = Array.zeroCreate parts
+
+        forParts parts Environment.ProcessorCount (fun p ->
+            partial.[p] <- closestIn bins config.Positions limit ranges.[p] ranges.[p + 1])
+
+        let struct (d2, bi, bj) = best partial
+
+        if bi >= 0 then
+            struct (bi, bj, Math.Sqrt d2)
+        else
+            struct (-1, -1, Double.PositiveInfinity)
+
+    /// Bins of width max(limit, (volume per atom)^(1/3)) for the searches below.
+    let private withinBins (limit: float) (config: Configuration) =
+        let struct (vol, _) = extent config
+        binAtoms (max limit (Math.Cbrt(vol / float config.Count))) 1 config
+
+    /// `within` by one pass of cell-list bins only (internal; the crowded case costs the square of the bin occupancy):
+    /// the search `within` uses for physical inputs, kept callable as the baseline of the benchmark.
+    let internal withinBinned (limit: float) (config: Configuration) : struct (int * int * float) =
+        Validate.positive "limit" limit
+        validate config
+        let n = config.Count
+
+        if n = 0 || (n = 1 && Cell.isCluster config.Cell) then
+            struct (-1, -1, Double.PositiveInfinity)
+        else
+            closestBinned (withinBins limit config) limit config
+
     /// The closest pair (i ≤ j, distance in Å) among the pairs closer than `limit` (Å, > 0), periodic images included,
     /// or (-1, -1, +∞) when no two atoms are that close: the input check that rejects overlapping atoms. One pass of
     /// cell lists with bins no narrower than `limit` and about one atom each, so it costs O(N) for physical inputs
@@ -354,9 +387,7 @@ module ClosestPair =
         if n = 0 || (n = 1 && Cell.isCluster config.Cell) then
             struct (-1, -1, Double.PositiveInfinity)
         else
-            let struct (vol, _) = extent config
-            let width = max limit (Math.Cbrt(vol / float n))
-            let bins = binAtoms width 1 config
+            let bins = withinBins limit config
             let mutable crowding = 0L
 
             for c in 0 .. bins.Start.Length - 2 do
@@ -371,17 +402,4 @@ module ClosestPair =
 
             match hashed with
             | ValueSome result -> result
-            | ValueNone ->
-                let parts = partsFor n Environment.ProcessorCount
-                let ranges = binRanges bins parts
-                let partial = Array.zeroCreate parts
-
-                forParts parts Environment.ProcessorCount (fun p ->
-                    partial.[p] <- closestIn bins config.Positions limit ranges.[p] ranges.[p + 1])
-
-                let struct (d2, bi, bj) = best partial
-
-                if bi >= 0 then
-                    struct (bi, bj, Math.Sqrt d2)
-                else
-                    struct (-1, -1, Double.PositiveInfinity)
+            | ValueNone -> closestBinned bins limit config
