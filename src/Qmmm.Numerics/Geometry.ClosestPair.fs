@@ -139,7 +139,8 @@ module ClosestPair =
             result
 
     /// `within` by hashed cubes of side `limit` (internal; see `within`), or None when a periodic height is below
-    /// 2 limit (then an atom may meet more than one image of another across a face, which the ghosts below omit).
+    /// 2 limit (then an atom may meet more than one image of another across a face, which the ghosts below omit) or
+    /// the coordinates exceed 4e15 limit (cube indices would no longer be exact integers).
     /// Atoms are wrapped into the cell; an atom closer than `limit` to a periodic face gets a ghost image beyond it
     /// (at most 7 per atom); every pair closer than `limit` is then an atom and a point (atom or ghost) in one of the
     /// 27 cubes around it. A cube of side `limit` holds at most 8 points pairwise `limit` or more apart, so when the
@@ -163,7 +164,17 @@ module ClosestPair =
 
         let height = Array.init 3 (fun k -> 1.0 / Vec3.norm b.[k])
 
-        if [| 0..2 |] |> Array.exists (fun k -> per.[k] && not (height.[k] >= 2.0 * limit)) then
+        // every point (wrapped atom or ghost) lies within max |x| + 2 Σ |a_k| of the origin; cube indices must stay
+        // exact integers in a double, else distinct cubes would merge
+        let extent =
+            (Array.fold (fun m v -> max m (abs v)) 0.0 x) * Math.Sqrt 3.0
+            + 2.0
+              * ([| 0..2 |] |> Array.sumBy (fun k -> if per.[k] then Vec3.norm a.[k] else 0.0))
+
+        if
+            [| 0..2 |] |> Array.exists (fun k -> per.[k] && not (height.[k] >= 2.0 * limit))
+            || not (extent / limit < 4e15)
+        then
             ValueNone
         else
             // points: atom, integer image shift s (point = x_atom + s·A) and position

@@ -222,6 +222,23 @@ public class LimitsTests
     }
 
     [Fact]
+    public void HugeLatticeVectorsAndCoordinatesGiveResultsOrLocatedErrorsNeverInternalOnes()
+    {
+        // 1e308 along an open axis (mixed periodicity): the binning once indexed out of range; now it evaluates and
+        // matches the same two atoms with that axis's vector set to 10 Å (open axes do not interact)
+        var model = Models.Create("eam-w-marinica");
+        var big = ExtXyz.Parse("2\nLattice=\"1e308 0 0 0 3.16 0 0 0 3.16\" pbc=\"F T T\"\nW 0 0 0\nW 1.5 1.5 1.5\n", "big.xyz")[0];
+        var small = ExtXyz.Parse("2\nLattice=\"10 0 0 0 3.16 0 0 0 3.16\" pbc=\"F T T\"\nW 0 0 0\nW 1.5 1.5 1.5\n", "small.xyz")[0];
+        Assert.Equal(model.Evaluate(small).Energy, model.Evaluate(big).Energy, 1e-10);
+        // periodic along it: the volume overflows; refused at the Lattice line
+        var line = WithFile("2\nLattice=\"1e308 0 0 0 3.16 0 0 0 3.16\"\nW 0 0 0\nW 1.5 1.5 1.5\n", p => Fails(Cli.Cli.InputError, "eval", p));
+        Assert.Contains(":2: field 'Lattice': ", line);
+        // an atom 1e300 Å away does not hide two coincident atoms (the hashed cubes decline such coordinates)
+        var far = WithFile("3\n\nW 0 0 0\nW 1e300 0 0\nW 0 0 0\n", p => Fails(Cli.Cli.InputError, "eval", p));
+        Assert.Contains(":5: field 'pos': atoms 0 and 2 are 0 Å apart (closer than 0.5 Å)", far);
+    }
+
+    [Fact]
     public void TooManyNeighboursPerAtomAreRefusedInTheCountingPass()
     {
         // fcc with nearest neighbours 0.55 Å apart (allowed: above 0.5 Å): about 8.5 atoms/Å³, so an inner atom has

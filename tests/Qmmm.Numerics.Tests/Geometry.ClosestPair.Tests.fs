@@ -100,4 +100,21 @@ let tests =
               let struct (mi, mj, md) = ClosestPair.within 0.5 moved
               Expect.equal (mi, mj) (0, moved.Count - 1) "site 0 and the added atom"
               Expect.floatClose Accuracy.veryHigh md 0.1 "0.1 Å apart"
+          }
+          test "coordinates too large for exact cube indices fall back to the bins, which still find the overlap" {
+              let n = 300
+              // 299 coincident atoms at the origin crowd the bins; one atom at 1e300 Å makes cube indices inexact
+              let x = Array.zeroCreate (3 * n)
+              x.[3 * (n - 1)] <- 1e300
+
+              let cfg =
+                  { Species = Array.zeroCreate n
+                    Positions = x
+                    Cell =
+                      { Vectors = Array.zeroCreate 9
+                        Pbc = [| false; false; false |] } }
+
+              Expect.isTrue (ClosestPair.withinHashed 0.5 cfg).IsNone "declined"
+              let struct (i, j, d) = ClosestPair.within 0.5 cfg
+              Expect.equal (i, j, d) (0, 1, 0.0) "the first coincident pair"
           } ]
