@@ -9,6 +9,12 @@ let private benchmarks: (string * (string[] -> unit)) list =
       "neighbours", Neighbours.run
       "loop", Loop.run
       "relax", Relax.run
+      "tb", TightBinding.run
+      "tb-locality", TightBinding.locality
+      "tb-cluster", TightBinding.clusters
+      "tb-phases", TightBinding.phases
+      "ace", Ace.run
+      "ace-derivatives", Ace.derivatives
       "inputs", Inputs.run ]
 
 [<EntryPoint>]

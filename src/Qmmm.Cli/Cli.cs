@@ -131,6 +131,7 @@ public static class Cli
         root.Subcommands.Add(EvalCommand.Build(output, error));
         root.Subcommands.Add(DerivativesCommand.Build(output, error));
         root.Subcommands.Add(RelaxCommand.Build(output, error));
+        root.Subcommands.Add(AceBasisCommand.Build(output, error));
         return root;
     }
 

@@ -66,6 +66,14 @@ internal static class EvalCommand
                 }
 
                 var results = frames.Select(f => m.Evaluate(f, threadCount)).ToArray();
+                foreach (var f in frames)
+                {
+                    if (NrlTightBinding.LevelWarning(m, f) is string warning)
+                    {
+                        error.WriteLine("qmmm: warning: " + warning);
+                    }
+                }
+
                 var tEval = clock.Elapsed.TotalSeconds;
 
                 // Everything is computed before anything is printed: a failure prints no number.

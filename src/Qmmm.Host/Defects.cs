@@ -152,7 +152,7 @@ public sealed class RelaxationResult
 /// var result = system.Relax(new RelaxOptions { Tolerance = 1e-10 }, p => Console.Error.WriteLine(p), CancellationToken.None);
 /// </code>
 /// </summary>
-public sealed class DefectSystem
+public sealed partial class DefectSystem
 {
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 

@@ -91,7 +91,7 @@ public sealed class Model
     public bool HasSiteEnergies => Potential.HasSiteEnergies;
 
     /// <summary>True when <see cref="DerivativeTensors"/> is exact (jets through a pooled form); false when it uses differences.</summary>
-    public bool HasExactDerivatives => pooled is not null;
+    public bool HasExactDerivatives => pooled is not null || Site is AcePotential;
 
     /// <summary>
     /// A model from a site energy written in C# (<see cref="ISiteEnergyModel"/>): usable everywhere a built-in model
@@ -197,7 +197,7 @@ public sealed class Model
     /// The derivative tensor δʲV^h(0), j = <paramref name="order"/> (1..4), of the site energy of the lattice's
     /// element at the homogeneous lattice <paramref name="lattice"/> (3.1): every sorted tuple of neighbours ρ with
     /// |ρ| ≤ <paramref name="radius"/> (Å) and all 3^j Cartesian components. Exact (jets through the pooled form
-    /// V(g) = G(Σ_j ψ(g_j)), no finite differences) when <see cref="HasExactDerivatives"/>; otherwise by centred
+    /// V(g) = G(Σ_j ψ(g_j)), or the basis-aware engine for linear ACE; no finite differences) when <see cref="HasExactDerivatives"/>; otherwise by centred
     /// differences of the analytic site-energy gradient, symmetrised over index permutations and Richardson-extrapolated,
     /// with the error estimate in <see cref="DerivativeTensor.ErrorEstimate"/>.
     /// </summary>
@@ -234,6 +234,12 @@ public sealed class Model
         {
             var tensor = Boundary.Run(() => Derivatives.siteTensors(pooled(species), stencil, order, radius));
             return new DerivativeTensor(tensor, Name, null);
+        }
+
+        if (Site is AcePotential ace)
+        {
+            // linear ACE: the basis-aware exact engine with the coefficients folded into the coupling
+            return new DerivativeTensor(AceDerivatives.modelTensor(ace, stencil, order, radius), Name, null);
         }
 
         if (Site is null)

@@ -80,6 +80,12 @@ public static class Models
             arg => Taylor(2, arg, "taylor:2:" + arg), null, null, "MODEL");
         Register("taylor:3:", "the 3rd-order Taylor expansion of a model at its lattice: taylor:3:MODEL[@KIND:A]",
             arg => Taylor(3, arg, "taylor:3:" + arg), null, null, "MODEL");
+        Register("nrltb-si", "NRL tight binding for Si, sp basis (Appendix D): zero temperature at eF = 5.5212408 eV, Gamma point, spin factor 2",
+            NrlTightBinding.Create, "nrltb-si", () => Lattices.Diamond("Si", 5.43));
+        Register("nrltb-si:", "NRL tight binding for Si with options: nrltb-si:kT=...,beta=...,eF=...,k=N1xN2xN3,mp=1,spin=1|2,cutoff=original|energyshift|forceshift",
+            NrlTightBinding.Create, "nrltb-si:kT=0.1", () => Lattices.Diamond("Si", 5.43), "OPTIONS");
+        Register("ace:", "a linear ACE potential file (JSON, schema qmmm-ace version 1): ace:PATH.json",
+            path => IO.AceFile.ToModel("ace:" + path, IO.AceFile.Read(path)), null, null, "PATH");
     }
 
     /// <summary>

@@ -371,7 +371,7 @@ public class CliTests
     /// <summary>The message for an unknown model: it lists every registered model, the built-in ones among them.</summary>
     private static string UnknownModel(string name)
     {
-        foreach (var builtIn in new[] { "eam-w-marinica", "eam-w-zhou", "setfl:PATH", "harmonic:MODEL", "taylor:3:MODEL" })
+        foreach (var builtIn in new[] { "eam-w-marinica", "eam-w-zhou", "setfl:PATH", "harmonic:MODEL", "taylor:3:MODEL", "nrltb-si", "nrltb-si:OPTIONS", "ace:PATH" })
         {
             Assert.Contains(builtIn, Models.Known);
         }

@@ -27,6 +27,7 @@ public class PhysicsTableTests
                 }
             }
 
+            data.Add("ace:" + TestPaths.Data("ace_w_random_3_10.json"));
             data.Add("csharp:lj-site");
             data.Add("csharp:lj-pairs");
             return data;
@@ -41,6 +42,12 @@ public class PhysicsTableTests
                 return (Model.FromSiteEnergy(new LennardJones()), Lattices.Fcc("Ar", 5.26));
             case "csharp:lj-pairs":
                 return (Model.FromConfigurationModel(new LennardJonesPairs(new LennardJones())), Lattices.Fcc("Ar", 5.26));
+        }
+
+        if (spec.StartsWith("ace:", StringComparison.Ordinal))
+        {
+            // a linear ACE model with random coefficients (tests/Qmmm.Host.Tests/data/ace_w_random_3_10.json)
+            return (Models.Create(spec), Lattices.Bcc("W", 3.1652));
         }
 
         var entry = Models.Registered.First(e => e.Example == spec);
