@@ -97,7 +97,7 @@ public static class Cli
         UsageException u => Fail(error, UsageError, u.Message),
         QmmmInputException q => Fail(error, InputError, q.Message),
         QmmmComputationException c => Fail(error, ComputationError, c.Message),
-        Numerics.QmmmException q => Fail(error, q is Numerics.ComputationException ? ComputationError : InputError, q.Message),
+        Numerics.QmmmException q => Fail(error, q is Numerics.ComputationException or Numerics.ConvergenceException ? ComputationError : InputError, q.Message),
         ArgumentException a => Fail(error, InputError, Clean(a)),
         IOException or UnauthorizedAccessException => Fail(error, InputError, e.Message),
         _ => Fail(error, InternalError, $"internal error ({e.GetType().Name}): {e.Message}"),
@@ -131,6 +131,7 @@ public static class Cli
         root.Subcommands.Add(EvalCommand.Build(output, error));
         root.Subcommands.Add(DerivativesCommand.Build(output, error));
         root.Subcommands.Add(RelaxCommand.Build(output, error));
+        root.Subcommands.Add(GhostForcesCommand.Build(output, error));
         root.Subcommands.Add(AceBasisCommand.Build(output, error));
         return root;
     }

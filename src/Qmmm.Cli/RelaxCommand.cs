@@ -105,10 +105,12 @@ internal static class RelaxCommand
         var noPrecond = new Option<bool>("--no-preconditioner") { Description = "Plain L-BFGS / GMRES (no Exp lattice-Laplacian preconditioner)." };
         var json = new Option<bool>("--json") { Description = "Print one JSON object (energy, iterations, residual, natoms, counts, a, r0, parameters, formation_energy) on standard output." };
         var outputPath = new Option<string?>("--output", "-o") { HelpName = "FILE", Description = "Write the relaxed configuration as extended XYZ (region, u0, u columns; forces)." };
+        var coupled = CoupledRelax.Make();
 
         var command = new Command("relax", "Relax a defect (vacancy, edge dislocation) in W or Si with a model: far-field predictor, free and clamped regions, L-BFGS + Newton-Krylov to a force tolerance.")
         {
             setup.Defect, setup.Crystal, setup.Model, rmm, rff, setup.R0, setup.A, setup.Predictor, setup.Nu, tol, maxIt, noPrecond, setup.ThreeD, json, outputPath,
+            coupled.Qm, coupled.Mm, coupled.Scheme, coupled.Rqm, coupled.Rbuf, coupled.Reference,
         };
 
         command.SetAction(parse =>
@@ -116,6 +118,7 @@ internal static class RelaxCommand
             try
             {
                 var (model, options) = ReadSetup(parse, setup);
+                model = CoupledRelax.QmModel(parse, coupled) ?? model;
                 var rmmValue = parse.GetValue(rmm);
                 if (!double.IsFinite(rmmValue) || rmmValue <= 0)
                 {
@@ -151,6 +154,11 @@ internal static class RelaxCommand
 
                 Echo(error, system);
                 var relaxOptions = new RelaxOptions { Tolerance = tolValue, MaxIterations = maxValue, Preconditioner = !parse.GetValue(noPrecond) };
+                if (parse.GetValue(coupled.Mm) is not null)
+                {
+                    return CoupledRelax.Run(parse, coupled, system, relaxOptions, parameters, parse.GetValue(outputPath), parse.GetValue(json), output, error);
+                }
+
                 var result = system.Relax(relaxOptions, p =>
                 {
                     if (p.Method == "newton" || p.Iteration % 25 == 0)

@@ -163,6 +163,38 @@ public sealed partial class DefectSystem
         return new CoupledRelaxationResult(r, s, rqm, rbuf, (c.Item1, c.Item2, c.Item3, c.Item4), error, reference);
     }
 
+    /// <summary>
+    /// The hybrid forces (eV/Å, N×3) of <paramref name="scheme"/> on the unrelaxed configuration x0 + u0, with the
+    /// distance of every atom from the core (Å) and its region tag: the ghost-force picture (paper, Fig. 4.2). With
+    /// this system's defect <see cref="DefectType.None"/> it is the patch test on the perfect lattice.
+    /// </summary>
+    /// <exception cref="ArgumentException">Inconsistent radii, or an MM model without the element.</exception>
+    public (double[,] Forces, double[] Distance, string[] Region) HybridForces(Model mm, CouplingSchemeKind scheme, double rqm, double? rbuf = null)
+    {
+        ArgumentNullException.ThrowIfNull(mm);
+        var r = rqm * R0;
+        var b = rbuf is { } w ? w * R0 : RegionsModule.defaultWidth(R0, Model.Cutoff) * R0;
+        var sites = CoupledProblem.sites(Problem, r, b);
+        var kind = scheme switch
+        {
+            CouplingSchemeKind.Energy => CouplingScheme.Energy,
+            CouplingSchemeKind.EnergyGfc => CouplingScheme.EnergyGfc,
+            _ => CouplingScheme.Force,
+        };
+        var f = Boundary.Run(() => CoupledProblem.forcesAt(EvaluationSettings.Defaults, kind, Model.Potential, mm.Potential, Problem, r, sites));
+        var n = Problem.Domain.Reference.Count;
+        var distance = new double[n];
+        var region = new string[n];
+        for (var i = 0; i < n; i++)
+        {
+            var x = Problem.Domain.Reference.Positions;
+            distance[i] = DefectGeometry.distance(Problem.Domain.Shape, Problem.Domain.Core, new Vec3(x[3 * i], x[(3 * i) + 1], x[(3 * i) + 2]));
+            region[i] = sites.Qm[i] ? "QM" : sites.Buffer[i] ? "buffer" : Problem.Regions.Of[i].IsFree ? "MM" : "fixed";
+        }
+
+        return (Structure.Unflatten(f), distance, region);
+    }
+
     private static SolverSettings Settings(RelaxOptions options, Action<RelaxProgress>? progress, CancellationToken cancellation)
     {
         if (!(options.Tolerance > 0))

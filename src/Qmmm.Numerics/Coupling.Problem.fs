@@ -214,3 +214,31 @@ module CoupledProblem =
               ClusterSize = fm.Cluster.Members.Length
               QmEvaluations = fm.Cluster.Evaluations
               Seconds = sw.Elapsed.TotalSeconds }
+
+    /// The scheme's forces (eV/Å, 3 per atom) on the problem's predicted (unrelaxed) configuration y0: E^H's, E^GFC's
+    /// ((1 − β) F^H(y0)) or F^H's — the ghost-force picture and patch test of the paper's Fig. 4.2 when y0 is the
+    /// perfect lattice or an unrelaxed defect.
+    let forcesAt
+        (evaluation: EvaluationSettings)
+        (scheme: CouplingScheme)
+        (qm: IPotential)
+        (mm: IPotential)
+        (p: DefectProblem)
+        (rqm: float)
+        (sites: CouplingSites)
+        : float[] =
+        let y0 = p.Predicted
+
+        match scheme with
+        | CouplingScheme.Force -> Coupling.ForceMixing(qm, mm, sites, evaluation).Forces y0
+        | CouplingScheme.Energy -> (Potential.compute (Coupling.EnergyMixing(qm, mm, sites, evaluation)) y0).Forces
+        | CouplingScheme.EnergyGfc ->
+            let em = Coupling.EnergyMixing(qm, mm, sites, evaluation)
+
+            let distance i =
+                DefectGeometry.distance p.Domain.Shape p.Domain.Core (Vec3.get p.Domain.Reference.Positions i)
+
+            let gfc =
+                Coupling.GhostForceCorrected(em, y0, Coupling.stepBeta distance y0.Count rqm)
+
+            (Potential.compute gfc y0).Forces

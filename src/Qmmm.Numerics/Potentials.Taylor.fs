@@ -33,6 +33,8 @@ type TaylorModel =
         Tensors: SiteTensor[]
         /// Matching radius (Å): a neighbour is ρ when |g − ρ| < Match.
         Match: float
+        /// Per order j (index j − 1), per canonical tuple: multiplicity / j!, the weight of its block in the sums.
+        Weights: float[][]
     }
 
 /// Construction and evaluation of Taylor models.
@@ -74,7 +76,12 @@ module TaylorModel =
           Stencil = stencil
           V0 = v0
           Tensors = tensors
-          Match = 0.5 * rnn }
+          Match = 0.5 * rnn
+          Weights =
+            tensors
+            |> Array.map (fun t ->
+                Array.init (SiteTensor.count t) (fun k ->
+                    float (SiteTensor.multiplicity (SiteTensor.tupleAt t k)) / factorial t.Order)) }
 
     /// Displacements u (3 per stencil vector, Å) of one site's neighbours: u_ρ = g_k − ρ for the neighbour k matched to
     /// ρ, 0 for unmatched ρ; `owner.[i]` receives the neighbour index k matched to stencil vector i (or -1).
@@ -104,7 +111,10 @@ module TaylorModel =
                 u.[3 * best + 1] <- gy - p.Y
                 u.[3 * best + 2] <- gz - p.Z
 
-    /// T_K V at displacements u (3 per stencil vector) and, when `du` is not empty, its gradient ∂/∂u (same layout).
+    /// T_K V at displacements u (3 per stencil vector) and, when `du` is not empty, its gradient ∂/∂u (same layout):
+    /// V0 + Σ_j Σ_τ w_τ Σ_a B_τ[a] Π_p u_{τ_p, a_p} over the canonical tuples τ with weights w_τ = mult(τ)/j!, the
+    /// gradient by the product rule. Orders 1 and 2 have their own loops (no index decoding); higher orders decode
+    /// the component indices of each block entry. Allocates nothing.
     let energyAt (m: TaylorModel) (u: float[]) (du: float[]) =
         Validate.length "u" (3 * m.Stencil.Length) u
         let withGradient = du.Length > 0
@@ -114,45 +124,82 @@ module TaylorModel =
             Array.fill du 0 du.Length 0.0
 
         let mutable e = m.V0
-        let comps = Array.zeroCreate 4
 
         for t in m.Tensors do
             let j = t.Order
             let nb = SiteTensor.blockSize j
             let nt = SiteTensor.count t
+            let w = m.Weights.[j - 1]
+            let tu = t.Tuples
+            let v = t.Values
 
-            for k in 0 .. nt - 1 do
-                let c = float (SiteTensor.multiplicity (Array.sub t.Tuples (k * j) j)) / factorial j
+            match j with
+            | 1 ->
+                for k in 0 .. nt - 1 do
+                    let i = 3 * tu.[k]
+                    let c = w.[k]
 
-                for a in 0 .. nb - 1 do
-                    let b = t.Values.[k * nb + a]
-
-                    if b <> 0.0 then
-                        // components a_1..a_j of block entry a (a_1 slowest)
-                        let mutable r = a
-
-                        for p in j - 1 .. -1 .. 0 do
-                            comps.[p] <- r % 3
-                            r <- r / 3
-
-                        let mutable prod = 1.0
-
-                        for p in 0 .. j - 1 do
-                            prod <- prod * u.[3 * t.Tuples.[k * j + p] + comps.[p]]
-
-                        e <- e + c * b * prod
+                    for a in 0..2 do
+                        let b = c * v.[3 * k + a]
+                        e <- e + b * u.[i + a]
 
                         if withGradient then
-                            // product rule: one factor left out at a time
+                            du.[i + a] <- du.[i + a] + b
+            | 2 ->
+                for k in 0 .. nt - 1 do
+                    let i = 3 * tu.[2 * k]
+                    let l = 3 * tu.[2 * k + 1]
+                    let c = w.[k]
+
+                    for a in 0..2 do
+                        let ua = u.[i + a]
+                        let mutable row = 0.0
+
+                        for b in 0..2 do
+                            let x = c * v.[9 * k + 3 * a + b]
+                            row <- row + x * u.[l + b]
+
+                            if withGradient then
+                                du.[l + b] <- du.[l + b] + x * ua
+
+                        e <- e + ua * row
+
+                        if withGradient then
+                            du.[i + a] <- du.[i + a] + row
+            | _ ->
+                for k in 0 .. nt - 1 do
+                    let c = w.[k]
+
+                    for a in 0 .. nb - 1 do
+                        let b = v.[k * nb + a]
+
+                        if b <> 0.0 then
+                            // u factor of position p: component (a / 3^(j−1−p)) % 3 of neighbour τ_p
+                            let mutable prod = 1.0
+                            let mutable scale = nb / 3
+
                             for p in 0 .. j - 1 do
-                                let mutable rest = 1.0
+                                prod <- prod * u.[3 * tu.[k * j + p] + (a / scale) % 3]
+                                scale <- scale / 3
 
-                                for q in 0 .. j - 1 do
-                                    if q <> p then
-                                        rest <- rest * u.[3 * t.Tuples.[k * j + q] + comps.[q]]
+                            e <- e + c * b * prod
 
-                                let idx = 3 * t.Tuples.[k * j + p] + comps.[p]
-                                du.[idx] <- du.[idx] + c * b * rest
+                            if withGradient then
+                                let mutable sp = nb / 3
+
+                                for p in 0 .. j - 1 do
+                                    let mutable rest = 1.0
+                                    let mutable sq = nb / 3
+
+                                    for q in 0 .. j - 1 do
+                                        if q <> p then
+                                            rest <- rest * u.[3 * tu.[k * j + q] + (a / sq) % 3]
+
+                                        sq <- sq / 3
+
+                                    let idx = 3 * tu.[k * j + p] + (a / sp) % 3
+                                    du.[idx] <- du.[idx] + c * b * rest
+                                    sp <- sp / 3
 
         e
 

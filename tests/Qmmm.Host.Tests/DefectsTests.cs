@@ -114,10 +114,10 @@ public class DefectsTests
     }
 
     [Fact]
-    public void AnIterationCapIsAnInputErrorNamingIterationsResidualAndTolerance()
+    public void AnIterationCapIsAComputationErrorNamingIterationsResidualAndTolerance()
     {
         var (code, output, err) = Run("relax", "--model", "eam-w-zhou", "--rmm", "3", "--tol", "1e-12", "--max-iterations", "2");
-        Assert.Equal(1, code);
+        Assert.Equal(Cli.Cli.ComputationError, code);
         Assert.Equal("", output);
         var last = err.Split('\n', StringSplitOptions.RemoveEmptyEntries).Last();
         Assert.StartsWith("qmmm: error: relaxation did not converge:", last, StringComparison.Ordinal);
@@ -135,5 +135,55 @@ public class DefectsTests
         var (code2, _, err2) = Run("lattice", "--radius", "5");
         Assert.Equal(2, code2);
         Assert.Contains("Option '--a' is required.", err2);
+    }
+
+    [Fact]
+    public void CoupledRelaxWithMmEqualToQmReproducesTheReferenceAndReportsTheRegions()
+    {
+        var (code, output, err) = Run("relax", "--defect", "vacancy", "--model", "eam-w-zhou", "--mm", "eam-w-zhou", "--scheme", "energy", "--rmm", "4", "--rqm", "1.5", "--rbuf", "3", "--tol", "1e-10", "--reference", "--json");
+        Assert.True(code == 0, err);
+        using var doc = JsonDocument.Parse(output);
+        var root = doc.RootElement;
+        foreach (var key in new[] { "scheme", "qm_model", "mm_model", "residual", "error", "counts", "qm_cluster_size", "qm_evaluations", "reference", "parameters" })
+        {
+            Assert.True(root.TryGetProperty(key, out _), $"key {key}");
+        }
+
+        Assert.True(root.GetProperty("error").GetDouble() < 1e-8, $"error {root.GetProperty("error").GetDouble()}");
+        var counts = root.GetProperty("counts");
+        Assert.Equal(root.GetProperty("natoms").GetInt32(), counts.GetProperty("qm").GetInt32() + counts.GetProperty("buffer").GetInt32() + counts.GetProperty("mm").GetInt32() + counts.GetProperty("far_field").GetInt32());
+        Assert.Equal(root.GetProperty("qm_cluster_size").GetInt32(), counts.GetProperty("qm").GetInt32() + counts.GetProperty("buffer").GetInt32());
+    }
+
+    [Fact]
+    public void CoupledRelaxRefusesAQmRegionBeyondTheFreeRegion()
+    {
+        var (code, output, err) = Run("relax", "--model", "eam-w-zhou", "--mm", "eam-w-zhou", "--rmm", "3", "--rqm", "4");
+        Assert.Equal(Cli.Cli.UsageError, code);
+        Assert.Equal("", output);
+        Assert.Contains("--rqm: R_QM = 4 r0 must be below R_MM = 3 r0", err, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void GhostForcesOnThePerfectLatticeAppearForEnergyMixingOnlyAndThePictureIsWritten()
+    {
+        var png = TestPaths.Temp(".png");
+        try
+        {
+            var (code, output, err) = Run("ghost-forces", "--defect", "none", "--model", "eam-w-zhou", "--mm", "harmonic:eam-w-marinica@bcc:3.1648", "--rmm", "6", "--rqm", "2.5", "--json", "-o", png);
+            Assert.True(code == 0, err);
+            using var doc = JsonDocument.Parse(output);
+            var root = doc.RootElement;
+            Assert.True(root.GetProperty("energy").GetProperty("interface").GetDouble() > 1e-3, "ghost forces of E^H");
+            Assert.True(root.GetProperty("energy-gfc").GetProperty("interface").GetDouble() < 1e-10, "none with the correction");
+            Assert.True(root.GetProperty("force").GetProperty("interface").GetDouble() < 1e-10, "none with force mixing");
+            Assert.True(root.GetProperty("force").GetProperty("core").GetDouble() < 1e-10, "the perfect QM core is in equilibrium");
+            var bytes = File.ReadAllBytes(png);
+            Assert.True(bytes.Length > 1000 && bytes[1] == 'P' && bytes[2] == 'N' && bytes[3] == 'G', "a PNG file");
+        }
+        finally
+        {
+            File.Delete(png);
+        }
     }
 }
