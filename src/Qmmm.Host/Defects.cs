@@ -273,7 +273,7 @@ public sealed partial class DefectSystem
             rff * r0,
             predictor,
             FSharpOption<double>.None);
-        var problem = DefectProblemModule.create(spec);
+        var problem = Boundary.Run(() => DefectProblemModule.create(spec));
         return new DefectSystem(model, options, spec, problem, r0, rff, options.LatticeConstant is null, Elasticity.cubic(cCube));
     }
 
@@ -285,7 +285,7 @@ public sealed partial class DefectSystem
     /// energy-difference functional (2.7), then a Newton–Krylov polish); <paramref name="progress"/> is called after
     /// every iteration; <paramref name="cancellation"/> is checked once per iteration.
     /// </summary>
-    /// <exception cref="ConvergenceException">The tolerance was not reached (the message names iterations, residual and tolerance).</exception>
+    /// <exception cref="QmmmComputationException">The tolerance was not reached (the message names iterations, residual and tolerance; <see cref="QmmmComputationException.Iterations"/>, <see cref="QmmmComputationException.Residual"/> and <see cref="QmmmComputationException.Tolerance"/> carry them).</exception>
     /// <exception cref="OperationCanceledException">Cancelled.</exception>
     public RelaxationResult Relax(RelaxOptions? options = null, Action<RelaxProgress>? progress = null, CancellationToken cancellation = default)
     {
@@ -317,7 +317,7 @@ public sealed partial class DefectSystem
         }
 
         var precond = options.Preconditioner ? PreconditionerKind.NewExp(ExpPreconditionerSettings.Defaults) : PreconditionerKind.NoPreconditioner;
-        var r = Numerics.Relax.problem(settings, ev, precond, Model.Potential, Problem);
+        var r = Boundary.Run(() => Numerics.Relax.problem(settings, ev, precond, Model.Potential, Problem));
         double? ef = Spec.Defect.IsVacancy ? Numerics.Relax.formationEnergy(Model.Potential, Spec, r.Energy) : null;
         var forces = Numerics.Potential.compute(Model.Potential, WithPositions(r.Positions)).Forces;
         return new RelaxationResult(r, ef, ToStructure(r.Positions, forces, r.Energy));

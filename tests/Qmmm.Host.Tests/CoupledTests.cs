@@ -63,4 +63,16 @@ public class CoupledTests
         Assert.Contains("below R_MM", e.Message, StringComparison.Ordinal);
         Assert.ThrowsAny<ArgumentException>(() => system.RelaxCoupled(qm, new CouplingOptions { Rqm = double.NaN }));
     }
+
+    [Fact]
+    public void ASolverThatMissesItsToleranceIsAHostComputationExceptionCarryingItsNumbers()
+    {
+        var qm = Models.Create("eam-w-zhou");
+        var system = DefectSystem.Create(qm, new DefectOptions { Defect = DefectType.Vacancy, Rmm = 3 });
+        var e = Assert.Throws<QmmmComputationException>(() => system.Relax(new RelaxOptions { Tolerance = 1e-12, MaxIterations = 2, MaxNewtonIterations = 0 }));
+        Assert.Equal(1e-12, e.Tolerance);
+        Assert.True(e.Iterations >= 2, $"iterations {e.Iterations}");
+        Assert.True(e.Residual > 1e-12, $"residual {e.Residual}");
+        Assert.IsType<Numerics.ConvergenceException>(e.InnerException);
+    }
 }
