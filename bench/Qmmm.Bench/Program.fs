@@ -14,7 +14,8 @@ let private benchmarks: (string * (string[] -> unit)) list =
       "tb-cluster", TightBinding.clusters
       "tb-phases", TightBinding.phases
       "ace", Ace.run
-      "ace-derivatives", Ace.derivatives ]
+      "ace-derivatives", Ace.derivatives
+      "inputs", Inputs.run ]
 
 [<EntryPoint>]
 let main argv =

@@ -45,7 +45,7 @@ public static class Cli
         {
             var message = parse.UnmatchedTokens.Count > 0
                 ? $"unrecognized command or argument '{parse.UnmatchedTokens[0]}' (see qmmm --help)"
-                : parse.Errors[0].Message;
+                : Friendly(parse.Errors[0].Message);
             if (parse.CommandResult.Command == root && parse.UnmatchedTokens.Count == 0)
             {
                 message = "no command given: use 'qmmm lattice', 'qmmm eval' or 'qmmm derivatives' (see qmmm --help)";
@@ -62,6 +62,26 @@ public static class Cli
         {
             return Report(error, e);
         }
+    }
+
+    /// <summary>
+    /// A parser message without .NET type names: <c>Cannot parse argument 'abc' for option '--radius' as expected type
+    /// 'System.Nullable`1[System.Double]'</c> becomes <c>--radius: expected a number, got 'abc'</c>.
+    /// </summary>
+    internal static string Friendly(string message)
+    {
+        var m = System.Text.RegularExpressions.Regex.Match(message, @"^Cannot parse argument '(?<value>.*)' for option '(?<option>[^']*)' as expected type '(?<type>[^']*)'");
+        if (!m.Success)
+        {
+            return message;
+        }
+
+        var type = m.Groups["type"].Value;
+        var what = type.Contains("Double", StringComparison.Ordinal) || type.Contains("Single", StringComparison.Ordinal) ? "a number"
+            : type.Contains("Int", StringComparison.Ordinal) ? "an integer"
+            : type.Contains("Boolean", StringComparison.Ordinal) ? "true or false"
+            : "a valid value";
+        return $"{m.Groups["option"].Value}: expected {what}, got '{m.Groups["value"].Value}'";
     }
 
     /// <summary>Prints the one error line and returns <paramref name="code"/>.</summary>

@@ -153,7 +153,8 @@ internal static class LatticeCommand
             catch (ArgumentException e)
             {
                 // No input file here: an invalid argument can only come from the option values.
-                return Cli.Fail(error, Cli.UsageError, Cli.Clean(e));
+                var option = e.ParamName switch { "radius" => "--radius: ", "repeat" => "--repeat: ", _ => "" };
+                return Cli.Fail(error, Cli.UsageError, option + Cli.Clean(e));
             }
             catch (Exception e)
             {
@@ -165,7 +166,7 @@ internal static class LatticeCommand
 
     internal static LatticeSpec Orient(LatticeSpec lattice, string text)
     {
-        var parts = text.Split([',', ';', '/'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var parts = SplitDirections(text);
         if (parts.Length != 3)
         {
             throw new UsageException($"--orient: expected three comma-separated Miller directions such as 100,010,001, got '{text}'");
@@ -182,6 +183,60 @@ internal static class LatticeCommand
         }
     }
 
+    /// <summary>
+    /// Splits an <c>--orient</c> value into its three directions: bracketed groups (<c>[50,50,1]</c>, <c>&lt;1 -1 0&gt;</c>,
+    /// <c>(1,1,1)</c>) are kept whole; between them, commas, semicolons, slashes and spaces separate compact directions.
+    /// </summary>
+    internal static string[] SplitDirections(string text)
+    {
+        var parts = new List<string>();
+        var current = new System.Text.StringBuilder();
+        var close = '\0';
+        foreach (var ch in text)
+        {
+            if (close != '\0')
+            {
+                current.Append(ch);
+                if (ch == close)
+                {
+                    close = '\0';
+                    parts.Add(current.ToString());
+                    current.Clear();
+                }
+            }
+            else if (ch is '[' or '<' or '(')
+            {
+                if (current.ToString().Trim().Length > 0)
+                {
+                    parts.Add(current.ToString().Trim());
+                }
+
+                current.Clear().Append(ch);
+                close = ch switch { '[' => ']', '<' => '>', _ => ')' };
+            }
+            else if (ch is ',' or ';' or '/' || char.IsWhiteSpace(ch))
+            {
+                if (current.ToString().Trim().Length > 0)
+                {
+                    parts.Add(current.ToString().Trim());
+                }
+
+                current.Clear();
+            }
+            else
+            {
+                current.Append(ch);
+            }
+        }
+
+        if (current.ToString().Trim().Length > 0)
+        {
+            parts.Add(current.ToString().Trim());
+        }
+
+        return [.. parts];
+    }
+
     private static (int, int, int) ParseRepeat(string text)
     {
         var parts = text.Split(['x', 'X', ',', '*'], StringSplitOptions.TrimEntries);
@@ -189,12 +244,12 @@ internal static class LatticeCommand
         var ok = parts.Length is 1 or 3;
         for (var k = 0; ok && k < parts.Length; k++)
         {
-            ok = int.TryParse(parts[k], NumberStyles.None, Inv, out n[k]) && n[k] >= 1 && n[k] <= 1000;
+            ok = int.TryParse(parts[k], NumberStyles.None, Inv, out n[k]) && n[k] >= 1;
         }
 
         if (!ok)
         {
-            throw new UsageException($"--repeat: expected N1xN2xN3 with integers 1..1000 (e.g. 4x4x4), got '{text}'");
+            throw new UsageException($"--repeat: expected N1xN2xN3 with positive integers (e.g. 4x4x4), got '{text}'");
         }
 
         return parts.Length == 1 ? (n[0], n[0], n[0]) : (n[0], n[1], n[2]);

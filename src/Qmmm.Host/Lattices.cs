@@ -44,7 +44,15 @@ public static class Lattices
             LatticeKind.Tags.Fcc => LatticeModule.fcc(element, a),
             _ => LatticeModule.diamond(element, a),
         };
-        return new LatticeSpec(lat, [[1, 0, 0], [0, 1, 0], [0, 0, 1]]);
+        var spec = new LatticeSpec(lat, [[1, 0, 0], [0, 1, 0], [0, 0, 1]]);
+        if (!(spec.NearestNeighbourDistance >= Structure.MinimumSeparation))
+        {
+            throw new ArgumentException(
+                $"lattice constant a = {a.ToString(CultureInfo.InvariantCulture)} Å puts nearest neighbours {spec.NearestNeighbourDistance.ToString("G4", CultureInfo.InvariantCulture)} Å apart, closer than the minimum separation of atoms ({Structure.MinimumSeparation.ToString(CultureInfo.InvariantCulture)} Å)",
+                nameof(a));
+        }
+
+        return spec;
     }
 
     /// <summary>
@@ -61,7 +69,13 @@ public static class Lattices
             var parts = t.Split([',', ' ', '\t'], StringSplitOptions.RemoveEmptyEntries);
             if (parts.Length == 3 && parts.All(p => int.TryParse(p, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out _)))
             {
-                return [.. parts.Select(p => int.Parse(p, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture))];
+                int[] v = [.. parts.Select(p => int.Parse(p, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture))];
+                if (v.Any(c => Math.Abs((long)c) > MaxMillerIndex))
+                {
+                    throw new ArgumentException($"Miller direction '{text}': indices must lie in -{MaxMillerIndex}..{MaxMillerIndex}", nameof(text));
+                }
+
+                return v;
             }
         }
         else
@@ -93,6 +107,9 @@ public static class Lattices
 
         throw new ArgumentException($"expected a Miller direction such as 100, 1-10 or [1,-1,0], got '{text}'", nameof(text));
     }
+
+    /// <summary>Largest magnitude of a Miller index accepted by <see cref="ParseDirection"/> (larger ones make cells too long to build).</summary>
+    public const int MaxMillerIndex = 1000;
 }
 
 /// <summary>
@@ -162,6 +179,11 @@ public sealed class LatticeSpec
             {
                 throw new ArgumentException($"direction {name} must have 3 Miller indices, got {v.Length}", name);
             }
+
+            if (v.Any(c => Math.Abs((long)c) > Lattices.MaxMillerIndex))
+            {
+                throw new ArgumentException($"direction {name} = [{string.Join(',', v)}]: Miller indices must lie in -{Lattices.MaxMillerIndex}..{Lattices.MaxMillerIndex}", name);
+            }
         }
 
         var lat = LatticeModule.orient((int[])x.Clone(), (int[])y.Clone(), (int[])z.Clone(), Lattice);
@@ -188,22 +210,79 @@ public sealed class LatticeSpec
     /// The stencil of site 0 within <paramref name="radius"/> (Å): the neighbour vectors ρ ∈ Λ^h_* ∩ B_radius
     /// (Section 2.2), K×3 (Å), ordered by distance, then x, y, z.
     /// </summary>
-    public double[,] Stencil(double radius) => Vectors(LatticeModule.stencil(Lattice, radius));
+    public double[,] Stencil(double radius)
+    {
+        CheckSites(Ball(radius), Limits.Current.MaxStencil, "QMMM_MAX_STENCIL", nameof(radius), $"the stencil within radius {Num(radius)} Å");
+        return Vectors(LatticeModule.stencil(Lattice, radius));
+    }
+
+    /// <summary>
+    /// An upper bound on the number of sites of this lattice in a region of <paramref name="volume"/> Å³: no packing of
+    /// points at least the nearest-neighbour distance d apart is denser than √2/d³ (fcc), so volume·√2/d³ + 1 bounds
+    /// every lattice here (bcc: 9 % above its 2/a³).
+    /// </summary>
+    public double SitesBound(double volume)
+    {
+        var d = NearestNeighbourDistance;
+        return (volume * Math.Sqrt(2.0) / (d * d * d)) + 1.0;
+    }
+
+    /// <summary>Volume (Å³) of the ball of <paramref name="radius"/> padded by one nearest-neighbour distance.</summary>
+    private double Ball(double radius)
+    {
+        var r = radius + NearestNeighbourDistance;
+        return 4.0 / 3.0 * Math.PI * r * r * r;
+    }
+
+    /// <summary>Raises <see cref="ArgumentException"/> (naming <paramref name="param"/>) when the site bound of <paramref name="volume"/> exceeds <paramref name="limit"/>.</summary>
+    private void CheckSites(double volume, long limit, string variable, string param, string what)
+    {
+        var bound = SitesBound(volume);
+        if (!(bound <= limit))
+        {
+            throw new ArgumentException(Limits.Exceeded($"the number of sites of {what} (a bound for {this})", bound, limit, variable), param);
+        }
+    }
+
+    private static string Num(double v) => v.ToString("G6", CultureInfo.InvariantCulture);
 
     /// <summary>
     /// A periodic supercell of <paramref name="n1"/>×<paramref name="n2"/>×<paramref name="n3"/> lattice periods along the
     /// oriented axes (pbc T T T), sites ordered by distance from the origin (site 0 at the origin).
     /// </summary>
-    public Structure Periodic(int n1, int n2, int n3) => Structure.FromConfiguration(Numerics.Domains.periodic(Lattice, n1, n2, n3));
+    public Structure Periodic(int n1, int n2, int n3)
+    {
+        var limits = Limits.Current;
+        foreach (var n in (int[])[n1, n2, n3])
+        {
+            if (n < 1 || n > limits.MaxRepeat)
+            {
+                throw new ArgumentException(n < 1 ? $"repeats must be at least 1, got {n1}x{n2}x{n3}" : Limits.Exceeded("a repeat", n, limits.MaxRepeat, "QMMM_MAX_REPEAT"), "repeat");
+            }
+        }
+
+        var volume = (double)n1 * n2 * n3 * Period(0) * Period(1) * Period(2);
+        CheckSites(volume, limits.MaxAtoms, "QMMM_MAX_ATOMS", "repeat", $"a {n1}x{n2}x{n3} cell");
+        return Structure.FromConfiguration(Numerics.Domains.periodic(Lattice, n1, n2, n3));
+    }
 
     /// <summary>The finite cluster Λ^h ∩ B_radius around the site at the origin (pbc F F F), <paramref name="radius"/> in Å.</summary>
-    public Structure Cluster(double radius) => Structure.FromConfiguration(Numerics.Domains.cluster(Lattice, radius));
+    public Structure Cluster(double radius)
+    {
+        CheckSites(Ball(radius), Limits.Current.MaxAtoms, "QMMM_MAX_ATOMS", nameof(radius), $"a cluster of radius {Num(radius)} Å");
+        return Structure.FromConfiguration(Numerics.Domains.cluster(Lattice, radius));
+    }
 
     /// <summary>
     /// The paper's quasi-2D domain (Section 4.2): sites with x² + y² ≤ radius² (Å) and one lattice period along z,
     /// periodic along z only (pbc F F T).
     /// </summary>
-    public Structure Quasi2D(double radius) => Structure.FromConfiguration(Numerics.Domains.quasi2D(Lattice, radius));
+    public Structure Quasi2D(double radius)
+    {
+        var r = radius + NearestNeighbourDistance;
+        CheckSites(Math.PI * r * r * Period(2), Limits.Current.MaxAtoms, "QMMM_MAX_ATOMS", nameof(radius), $"a quasi-2D disc of radius {Num(radius)} Å");
+        return Structure.FromConfiguration(Numerics.Domains.quasi2D(Lattice, radius));
+    }
 
     /// <summary>A one-line description, e.g. <c>bcc W a=3.1434 Å x=[1,0,0] y=[0,1,0] z=[0,0,1]</c>.</summary>
     public override string ToString() => $"{Kind} {Element} a={A.ToString("R", CultureInfo.InvariantCulture)} Å {OrientationText}";

@@ -167,7 +167,8 @@ public sealed class Model
 
     private Evaluation EvaluateValid(Structure structure, int? threads)
     {
-        var config = structure.ToConfiguration();
+        // a skewed cell is replaced by LLL-reduced vectors of the same lattice: few images, same results
+        var config = CellReduction.reduceConfiguration(Structure.MaxOrthogonalityDefect, structure.ToConfiguration());
         var settings = EvaluationSettings.Defaults;
         if (threads is int t)
         {
@@ -175,7 +176,18 @@ public sealed class Model
         }
 
         var request = new Request(true, Potential.HasSiteEnergies, [], settings);
-        var nl = Numerics.Potential.neighbourList(Potential, request, 0.0, config);
+        NeighbourList nl;
+        try
+        {
+            var options = new NeighbourOptions(0.0, Numerics.Potential.acceptsHalfList(Potential, request), settings.Threads);
+            nl = Neighbours.buildListLimited((int)Math.Min(int.MaxValue, Limits.Current.MaxNeighbours), options, Potential.Cutoff, config);
+        }
+        catch (ArgumentException e)
+        {
+            // a cell too thin for the model's cutoff (too many periodic images), or too many neighbours: the cell is the place
+            throw Boundary.Located(structure.Locate(-1, structure.HasCell ? "Lattice" : "pos", $"model '{Name}' (cutoff {Cutoff.ToString("G6", CultureInfo.InvariantCulture)} Å): {Structure.CleanMessage(e)}"), e);
+        }
+
         var r = Numerics.Potential.evaluate(Potential, config, nl, request);
         var stress = structure.IsFullyPeriodic ? Numerics.Evaluate.stress(config, r) : null;
         return Evaluation.Create(Name, r.Energy, r.SiteEnergies, r.Forces, r.Virial, stress);
@@ -207,6 +219,14 @@ public sealed class Model
         if (species < 0)
         {
             throw new ArgumentException($"model '{Name}' has no element '{lattice.Element}' (it knows {string.Join(", ", Potential.Elements)})", nameof(lattice));
+        }
+
+        var d = lattice.NearestNeighbourDistance;
+        var bound = lattice.SitesBound(4.0 / 3.0 * Math.PI * Math.Pow(Cutoff + d, 3));
+        var maxStencil = Limits.Current.MaxStencil;
+        if (bound > maxStencil)
+        {
+            throw new ArgumentException(Limits.Exceeded($"the stencil within the cutoff {Cutoff.ToString("G6", CultureInfo.InvariantCulture)} Å (a bound for {lattice})", bound, maxStencil, "QMMM_MAX_STENCIL"), nameof(lattice));
         }
 
         var stencil = LatticeModule.stencil(lattice.Lattice, Cutoff);

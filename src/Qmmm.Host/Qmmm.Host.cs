@@ -219,6 +219,21 @@ public static class Models
             throw new QmmmInputException(Directory.Exists(path) ? $"{path}: is a directory, expected a setfl file" : $"{path}: no such file");
         }
 
+        // Devices and FIFOs report length 0 like an empty file: refused before opening (no endless read, no block).
+        var length = new FileInfo(path).Length;
+        if (length == 0)
+        {
+            throw new QmmmInputException(path, 1, "comment 1", "the file is empty (0 bytes), or is not a regular file (a device or FIFO); expected a setfl file");
+        }
+
+        if (length > int.MaxValue / 2)
+        {
+            throw new QmmmInputException(path, 0, "size", $"{length} bytes is more than a setfl file can hold in memory ({int.MaxValue / 2} bytes)");
+        }
+
+        var l = Limits.Current;
+        var limits = new SetflLimits(
+            (int)Math.Min(int.MaxValue, l.MaxElements), (int)Math.Min(int.MaxValue, l.MaxTableLength), l.MinCutoff, l.MaxCutoff, l.MaxTableValue);
         string text;
         try
         {
@@ -233,23 +248,23 @@ public static class Models
         var lower = path.ToLowerInvariant();
         if (lower.EndsWith(".eam.alloy", StringComparison.Ordinal))
         {
-            return Setfl.model(name, Setfl.parse(SetflKind.Alloy, path, text));
+            return Setfl.model(name, Setfl.parseWith(limits, SetflKind.Alloy, path, text));
         }
 
         if (lower.EndsWith(".eam.fs", StringComparison.Ordinal) || lower.EndsWith(".fs", StringComparison.Ordinal))
         {
-            return Setfl.model(name, Setfl.parse(SetflKind.FinnisSinclair, path, text));
+            return Setfl.model(name, Setfl.parseWith(limits, SetflKind.FinnisSinclair, path, text));
         }
 
         try
         {
-            return Setfl.model(name, Setfl.parse(SetflKind.Alloy, path, text));
+            return Setfl.model(name, Setfl.parseWith(limits, SetflKind.Alloy, path, text));
         }
         catch (QmmmException alloyError)
         {
             try
             {
-                return Setfl.model(name, Setfl.parse(SetflKind.FinnisSinclair, path, text));
+                return Setfl.model(name, Setfl.parseWith(limits, SetflKind.FinnisSinclair, path, text));
             }
             catch (QmmmException)
             {

@@ -206,6 +206,12 @@ public sealed partial class Structure
     /// <summary>The <c>units</c> info value written with results: every output states its units.</summary>
     public const string ResultUnits = "energy=eV length=Angstrom forces=eV/Angstrom virial=eV stress=eV/Angstrom^3";
 
+    /// <summary>
+    /// Orthogonality defect (Π|a_k| / volume of the periodic vectors) above which the cell is LLL-reduced before a
+    /// neighbour search (validation and evaluation): the same lattice with nearly orthogonal vectors needs few images.
+    /// </summary>
+    public const double MaxOrthogonalityDefect = 2.0;
+
     /// <summary>Smallest distance two atoms may have (Å): closer atoms are rejected by <see cref="Validate"/>.</summary>
     public const double MinimumSeparation = 0.5;
 
@@ -214,13 +220,36 @@ public sealed partial class Structure
     /// images included) closer than <see cref="MinimumSeparation"/> (0.5 Å), found with a cell-list closest-pair search.
     /// Messages are one line; for a structure read from a file they start with <c>FILE:LINE:</c> of the offending atom.
     /// </summary>
-    /// <exception cref="QmmmInputException">A coordinate is NaN/∞, or two atoms overlap.</exception>
+    /// <exception cref="QmmmInputException">The structure has no atoms or more than <see cref="Limits.MaxAtoms"/>, a coordinate is NaN/∞, or two atoms overlap.</exception>
     public void Validate()
     {
-        CheckFinite();
-        if (Count > 0)
+        if (Count == 0)
         {
-            var (i, j, d) = Numerics.ClosestPair.within(MinimumSeparation, ToConfiguration());
+            var what = "the frame has 0 atoms; a structure to evaluate needs at least one";
+            throw Boundary.Located(Source is null ? $"field 'atom count': {what}" : $"{Source}:{Math.Max(1, FirstAtomLine - 2)}: field 'atom count': {what}", null);
+        }
+
+        var limit = Limits.Current.MaxAtoms;
+        if (Count > limit)
+        {
+            var what = Limits.Exceeded("the number of atoms", Count, limit, "QMMM_MAX_ATOMS");
+            throw Boundary.Located(Source is null ? $"field 'atom count': {what}" : $"{Source}:{Math.Max(1, FirstAtomLine - 2)}: field 'atom count': {what}", null);
+        }
+
+        CheckFinite();
+        {
+            int i, j;
+            double d;
+            try
+            {
+                (i, j, d) = Numerics.ClosestPair.within(MinimumSeparation, Numerics.CellReduction.reduceConfiguration(MaxOrthogonalityDefect, ToConfiguration()));
+            }
+            catch (ArgumentException e)
+            {
+                // degenerate or absurdly thin cells, atoms far outside the cell: the cell (comment line) is the place
+                throw Boundary.Located(Locate(-1, HasCell ? "Lattice" : "pos", CleanMessage(e)), e);
+            }
+
             CheckSeparation(i, j, d);
         }
     }
@@ -256,7 +285,7 @@ public sealed partial class Structure
             var what = i == j
                 ? $"atom {i} is {Fmt(d)} Å from its own periodic image (closer than {Fmt(MinimumSeparation)} Å): the cell is too small"
                 : $"atoms {i} and {j} are {Fmt(d)} Å apart (closer than {Fmt(MinimumSeparation)} Å)";
-            throw new QmmmInputException(Locate(Math.Max(i, j), "pos", what));
+            throw Boundary.Located(Locate(Math.Max(i, j), "pos", what), null);
         }
     }
 
@@ -280,6 +309,13 @@ public sealed partial class Structure
 
         var line = atom >= 0 ? FirstAtomLine + atom : FirstAtomLine - 1;
         return $"{Source}:{line}: field '{field}': {what}";
+    }
+
+    /// <summary>The message of an ArgumentException without .NET's " (Parameter 'x')" suffix.</summary>
+    internal static string CleanMessage(ArgumentException e)
+    {
+        var suffix = e.ParamName is null ? null : $" (Parameter '{e.ParamName}')";
+        return suffix is not null && e.Message.EndsWith(suffix, StringComparison.Ordinal) ? e.Message[..^suffix.Length] : e.Message;
     }
 
     private static string Fmt(double v) => v.ToString("0.####", System.Globalization.CultureInfo.InvariantCulture);

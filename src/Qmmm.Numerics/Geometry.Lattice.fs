@@ -244,36 +244,59 @@ module Lattice =
         ts.ToArray()
 
     /// The period of the lattice along simulation axis `axis` (0 = x, 1 = y, 2 = z), in Å: the smallest t > 0 such that
-    /// t e_axis is a translation of the Bravais lattice. Found by searching integer combinations of the conventional
-    /// vectors and the translation offsets in growing boxes (not from a table); e.g. bcc: [100] -> a, [110] -> a √2,
-    /// [111] -> a √3 / 2; diamond (fcc translations): [100] -> a, [110] -> a / √2, [111] -> a √3.
-    /// Raises when the axis is not a lattice direction within conventional indices up to 64.
+    /// t e_axis is a translation of the Bravais lattice. Found by a linear scan (not from a table): a translation
+    /// t = a n + o (n integer, o a translation offset) parallel to the unit axis d has its largest component p fixed by
+    /// n_p, so λ = (a n_p + o_p) / d_p is tried for n_p = 0, ±1, ±2, ... and kept when the other components of λ d are
+    /// lattice coordinates too; e.g. bcc: [100] -> a, [110] -> a √2, [111] -> a √3 / 2; diamond (fcc translations):
+    /// [100] -> a, [110] -> a / √2, [111] -> a √3. Raises when the axis is not a lattice direction with conventional
+    /// indices up to 100,000.
     let period (lat: Lattice) (axis: int) : float =
         Validate.intInRange "axis" 0 2 axis
         let r = lat.Rotation
-        let d = Vec3(r.[3 * axis], r.[3 * axis + 1], r.[3 * axis + 2])
+        let d = [| r.[3 * axis]; r.[3 * axis + 1]; r.[3 * axis + 2] |]
         let a = lat.A
-        let tol = 1e-8 * a
         let offs = translationOffsets lat
 
-        // Every translation t with |t| <= m a has conventional indices in [-m - 1, m + 1] (offsets lie in [0, a)^3),
-        // so the smallest parallel translation found among those is the global minimum.
-        let rec search (m: int) =
-            if m > 64 then
-                invalidArg "axis" (sprintf "simulation axis %d (%O in crystal axes) is not a lattice direction" axis d)
+        let p =
+            if abs d.[0] >= abs d.[1] && abs d.[0] >= abs d.[2] then 0
+            elif abs d.[1] >= abs d.[2] then 1
+            else 2
 
-            let mutable best = Double.PositiveInfinity
+        let sign = if d.[p] > 0.0 then 1 else -1
+        let nearInteger (x: float) = abs (x - Math.Round x) < 1e-7
+        let limit = 100000
+        let mutable best = Double.PositiveInfinity
+        let mutable k = 0
+        // |λ| grows with |n_p|: stop one step after the first hit
+        while k <= limit
+              && (Double.IsPositiveInfinity best || float (k - 1) * a <= best * abs d.[p]) do
+            let n = float (sign * k)
 
-            for i in -m - 1 .. m + 1 do
-                for j in -m - 1 .. m + 1 do
-                    for k in -m - 1 .. m + 1 do
-                        for o in offs do
-                            let t = Vec3(float i * a + o.X, float j * a + o.Y, float k * a + o.Z)
-                            let s = Vec3.dot t d
+            for o in offs do
+                let oc = [| o.X; o.Y; o.Z |]
 
-                            if s > tol && s < best && Vec3.norm (Vec3.cross t d) < tol then
-                                best <- s
+                for shift in [| 0.0; -float sign |] do
+                    let lambda = (a * (n + shift) + oc.[p]) / d.[p]
 
-            if best <= float m * a + tol then best else search (2 * m)
+                    if lambda > 1e-8 * a && lambda < best then
+                        let mutable ok = true
 
-        search 1
+                        for q in 0..2 do
+                            if q <> p && not (nearInteger ((lambda * d.[q] - oc.[q]) / a)) then
+                                ok <- false
+
+                        if ok then
+                            best <- lambda
+
+            k <- k + 1
+
+        if Double.IsPositiveInfinity best then
+            invalidArg
+                "axis"
+                (sprintf
+                    "simulation axis %d (%O in crystal axes) is not a lattice direction with indices up to %d"
+                    axis
+                    (Vec3(d.[0], d.[1], d.[2]))
+                    limit)
+
+        best

@@ -305,7 +305,8 @@ module Neighbours =
     /// `threads` threads; the result does not depend on either. Pass 1 counts the entries of every row, pass 2 writes
     /// every row in place. Returns the list and the number of candidate pairs tested in pass 1 (the work, linear in N
     /// for a bounded density).
-    let internal buildParts
+    let internal buildPartsLimited
+        (maxPerAtom: int)
         (parts: int)
         (threads: int)
         (options: NeighbourOptions)
@@ -334,6 +335,16 @@ module Neighbours =
 
         for i in 0 .. n - 1 do
             total <- total + int64 counts.[i]
+
+            if counts.[i] > maxPerAtom then
+                invalidArg
+                    "config"
+                    (sprintf
+                        "atom %d has %d neighbours within %g Å, above the limit %d per atom (set QMMM_MAX_NEIGHBOURS to raise it)"
+                        i
+                        counts.[i]
+                        reach
+                        maxPerAtom)
 
             if total > int64 Array.MaxLength then
                 invalidArg
@@ -368,6 +379,10 @@ module Neighbours =
           BuiltCell = config.Cell },
         Array.sum work
 
+    /// `buildPartsLimited` without a per-atom limit.
+    let internal buildParts parts threads options cutoff config =
+        buildPartsLimited Int32.MaxValue parts threads options cutoff config
+
     /// `buildParts` for tests: `chunks` > 0 fixes the number of parts (and threads); 0 chooses as `build` does.
     let internal buildChunked (chunks: int) (cutoff: float) (config: Configuration) : NeighbourList * int64 =
         if chunks > 0 then
@@ -393,6 +408,13 @@ module Neighbours =
     let buildList (options: NeighbourOptions) (cutoff: float) (config: Configuration) : NeighbourList =
         Validate.intInRange "threads" 1 Int32.MaxValue options.Threads
         fst (buildParts (partsFor config.Count options.Threads) options.Threads options cutoff config)
+
+    /// `buildList` that refuses, in the counting pass and so before the list is allocated, an atom with more than
+    /// `maxPerAtom` neighbours within cutoff + skin (`ArgumentException` naming the atom, the count and the limit).
+    let buildListLimited (maxPerAtom: int) (options: NeighbourOptions) (cutoff: float) (config: Configuration) =
+        Validate.intInRange "threads" 1 Int32.MaxValue options.Threads
+        Validate.intInRange "maxPerAtom" 0 Int32.MaxValue maxPerAtom
+        fst (buildPartsLimited maxPerAtom (partsFor config.Count options.Threads) options.Threads options cutoff config)
 
     /// `buildList` for a full list without skin on up to `threads` threads.
     let buildWith (threads: int) (cutoff: float) (config: Configuration) : NeighbourList =

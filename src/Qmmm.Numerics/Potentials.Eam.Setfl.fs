@@ -51,6 +51,33 @@ type SetflData =
         RPhi: float[][]
     }
 
+/// Limits a setfl file is checked against when parsed (defaults in `SetflLimits.defaults`; the Host overrides them from
+/// its `Limits`, i.e. the QMMM_* environment variables named below).
+type SetflLimits =
+    {
+        /// Largest number of elements (default 118; QMMM_MAX_ELEMENTS).
+        MaxElements: int
+        /// Largest Nrho or Nr (default 10,000,000; QMMM_MAX_TABLE).
+        MaxGridPoints: int
+        /// Smallest cutoff (Å; default 0.5; QMMM_MIN_CUTOFF).
+        MinCutoff: float
+        /// Largest cutoff (Å; default 30; QMMM_MAX_CUTOFF).
+        MaxCutoff: float
+        /// Largest magnitude of a tabulated value (default 1e10; QMMM_MAX_TABLE_VALUE).
+        MaxValue: float
+    }
+
+/// The default setfl limits.
+[<RequireQualifiedAccess>]
+module SetflLimits =
+    /// Defaults: 118 elements, 10^7 grid points, cutoff in [0.5, 30] Å, |table value| <= 1e10.
+    let defaults =
+        { MaxElements = 118
+          MaxGridPoints = 10_000_000
+          MinCutoff = 0.5
+          MaxCutoff = 30.0
+          MaxValue = 1e10 }
+
 /// Reader of LAMMPS setfl potential files (`eam/alloy`, `eam/fs`) and the EAM model that interpolates them exactly as
 /// LAMMPS's `pair_style eam/alloy` and `eam/fs` do. Pure: takes the text, does no file I/O.
 [<RequireQualifiedAccess>]
@@ -72,6 +99,8 @@ module Setfl =
 
         let mutable next = 0
 
+        /// Number of characters of the text.
+        member _.Length = text.Length
         /// Number of the line read last (1-based).
         member _.Line = next
         /// Number of lines in the text.
@@ -105,7 +134,18 @@ module Setfl =
 
     /// Reads `n` values spread over whole lines (several per line allowed, blank lines skipped); the block must end
     /// at the end of a line (as LAMMPS's reader assumes).
-    let private values (source: string) (cur: Cursor) (n: int) (field: string) =
+    let private values (limits: SetflLimits) (source: string) (cur: Cursor) (n: int) (field: string) =
+        // n values need at least 2n - 1 characters: a count the text cannot hold is refused before allocating
+        if 2L * int64 n - 1L > int64 cur.Length then
+            fail
+                source
+                (cur.Line + 1)
+                field
+                (sprintf
+                    "expected %d values, more than the file's %d characters can hold (truncated table?)"
+                    n
+                    cur.Length)
+
         let out = Array.zeroCreate n
         let mutable i = 0
 
@@ -130,7 +170,19 @@ module Setfl =
                         (i + t.Length - n))
 
             for tok in t do
-                out.[i] <- parseFloat source cur.Line (sprintf "%s[%d]" field i) tok
+                let v = parseFloat source cur.Line (sprintf "%s[%d]" field i) tok
+
+                if abs v > limits.MaxValue then
+                    fail
+                        source
+                        cur.Line
+                        (sprintf "%s[%d]" field i)
+                        (sprintf
+                            "%g is not a plausible table value: magnitude above the limit %g (set QMMM_MAX_TABLE_VALUE to raise it)"
+                            v
+                            limits.MaxValue)
+
+                out.[i] <- v
                 i <- i + 1
 
         out
@@ -139,8 +191,12 @@ module Setfl =
     /// Layout: 3 comment lines; "n el_1 .. el_n"; "Nrho drho Nr dr cutoff"; per element a line "Z mass a0 lattice"
     /// followed by F(ρ) (Nrho values) and the density (Alloy: Nr values; FinnisSinclair: n blocks of Nr values); then
     /// r·φ for every pair (i, j <= i), Nr values each. Raises QmmmException "source:line: field 'name': problem" for a
-    /// malformed header, a bad number, a truncated table or unexpected trailing data.
-    let parse (kind: SetflKind) (source: string) (text: string) : SetflData =
+    /// malformed header, a bad number, a truncated table or unexpected trailing data, and for a file outside `limits`:
+    /// too many elements or grid points, a cutoff outside [MinCutoff, MaxCutoff], a distance grid that does not reach
+    /// the cutoff to within one step, a non-finite density grid, or a table value above MaxValue in magnitude. Counts
+    /// are checked before anything of their size is allocated.
+    let parseWith (limits: SetflLimits) (kind: SetflKind) (source: string) (text: string) : SetflData =
+        let values = values limits
         let cur = Cursor(source, text)
         let comments = Array.init 3 (fun k -> cur.Take(sprintf "comment %d" (k + 1)))
         // element line
@@ -154,6 +210,13 @@ module Setfl =
 
         if n < 1 then
             fail source ln "nelements" (sprintf "expected at least 1 element, got %d" n)
+
+        if n > limits.MaxElements then
+            fail
+                source
+                ln
+                "nelements"
+                (sprintf "%d elements is above the limit %d (set QMMM_MAX_ELEMENTS to raise it)" n limits.MaxElements)
 
         if elLine.Length - 1 <> n then
             fail source ln "elements" (sprintf "expected %d element names, got %d" n (elLine.Length - 1))
@@ -190,6 +253,43 @@ module Setfl =
 
         if not (cutoff > 0.0) then
             fail source lg "cutoff" (sprintf "expected a positive cutoff, got %g" cutoff)
+
+        if cutoff < limits.MinCutoff || cutoff > limits.MaxCutoff then
+            fail
+                source
+                lg
+                "cutoff"
+                (sprintf
+                    "%g Å is outside the accepted range [%g, %g] Å (set QMMM_MIN_CUTOFF / QMMM_MAX_CUTOFF to widen it)"
+                    cutoff
+                    limits.MinCutoff
+                    limits.MaxCutoff)
+
+        for (name, count) in [ "Nrho", nrho; "Nr", nr ] do
+            if count > limits.MaxGridPoints then
+                fail
+                    source
+                    lg
+                    name
+                    (sprintf
+                        "%d grid points is above the limit %d (set QMMM_MAX_TABLE to raise it)"
+                        count
+                        limits.MaxGridPoints)
+
+        if not (Double.IsFinite(float (nrho - 1) * drho)) then
+            fail source lg "drho" (sprintf "the density grid (Nrho - 1) * drho = %d * %g is not finite" (nrho - 1) drho)
+
+        // the r grid must reach the cutoff to within one step: beyond its end the tables are extrapolated
+        if float (nr - 1) * dr < cutoff - dr then
+            fail
+                source
+                lg
+                "Nr"
+                (sprintf
+                    "the distance grid ends at (Nr - 1) * dr = %g Å, short of the cutoff %g Å by more than one step dr = %g Å"
+                    (float (nr - 1) * dr)
+                    cutoff
+                    dr)
 
         let z = Array.zeroCreate n
         let mass = Array.zeroCreate n
@@ -266,6 +366,10 @@ module Setfl =
           Embedding = embedding
           Density = density
           RPhi = rphi }
+
+    /// Parses the text of a setfl file with the default limits (`SetflLimits.defaults`); see `parseWith`.
+    let parse (kind: SetflKind) (source: string) (text: string) : SetflData =
+        parseWith SetflLimits.defaults kind source text
 
     /// LAMMPS's per-interval cubic of a uniformly tabulated function (PairEAM::interpolate, re-derived): node values
     /// f_m, derivative estimates s_m (one-sided differences at the first and last node, centred 3-point differences at

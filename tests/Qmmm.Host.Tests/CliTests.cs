@@ -194,7 +194,7 @@ public class CliTests
 
     [Theory]
     [InlineData("--a: expected a positive lattice constant in Angstrom, got -3", "lattice", "--a", "-3", "--repeat", "2")]
-    [InlineData("--repeat: expected N1xN2xN3 with integers 1..1000 (e.g. 4x4x4), got '4x4'", "lattice", "--a", "3.1", "--repeat", "4x4")]
+    [InlineData("--repeat: expected N1xN2xN3 with positive integers (e.g. 4x4x4), got '4x4'", "lattice", "--a", "3.1", "--repeat", "4x4")]
     [InlineData("give either --radius R (cluster, or quasi-2D disc with --quasi2d) or --repeat N1xN2xN3 (periodic cell)", "lattice", "--a", "3.1")]
     [InlineData("--quasi2d needs --radius R (the disc radius)", "lattice", "--a", "3.1", "--repeat", "2", "--quasi2d")]
     [InlineData("--perturb needs an explicit --seed (every random choice takes a seed)", "lattice", "--a", "3.1", "--repeat", "2", "--perturb", "0.1")]

@@ -249,7 +249,7 @@ public class ExtXyzTests
     [InlineData("1\n\nW 0 0 0 7\n", 3, "Properties", 5, "the line has 5 columns, Properties declares 4: '7' is extra")]
     [InlineData("x\n\n", 1, "atom count", 0, "expected a non-negative integer, got 'x'")]
     [InlineData("3\n\nW 0 0 0\n", 4, "atom count", 0, "the frame declares 3 atoms but the file ends after 1")]
-    [InlineData("999999999\n\nW 0 0 0\n", 4, "atom count", 0, "the frame declares 999999999 atoms but the file ends after 1")]
+    [InlineData("9999999\n\nW 0 0 0\n", 4, "atom count", 0, "the frame declares 9999999 atoms but the file ends after 1")]
     [InlineData("1\nLattice=\"1 0 0 0 1 0\"\nW 0 0 0\n", 2, "Lattice", 0, "expected 9 numbers, got 6 ('1 0 0 0 1 0')")]
     [InlineData("1\nLattice=\"1 0 0 0 1 0 0 0 x\"\nW 0 0 0\n", 2, "Lattice", 0, "expected a number, got 'x'")]
     [InlineData("1\npbc=\"T Q T\"\nW 0 0 0\n", 2, "pbc", 0, "expected T or F, got 'Q'")]

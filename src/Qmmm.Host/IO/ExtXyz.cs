@@ -42,6 +42,13 @@ public static class ExtXyz
             throw new QmmmInputException($"{path}: no such file");
         }
 
+        // Devices (/dev/zero) and FIFOs report length 0, as an empty file does: all are refused before opening, so
+        // nothing blocks on a FIFO without writer or reads an endless device.
+        if (new FileInfo(path).Length == 0)
+        {
+            throw new ExtXyzFormatException(path, 1, "atom count", 0, "the file is empty (0 bytes), or is not a regular file (a device or FIFO); expected an extended XYZ file");
+        }
+
         try
         {
             using var reader = new StreamReader(path, Encoding.UTF8, detectEncodingFromByteOrderMarks: true, bufferSize: 1 << 16);
@@ -59,15 +66,21 @@ public static class ExtXyz
 
     /// <summary>Reads every frame from <paramref name="reader"/>; <paramref name="source"/> names it in error messages.</summary>
     /// <exception cref="ExtXyzFormatException">The content is malformed; the message names source, line and field.</exception>
-    public static Structure[] Read(TextReader reader, string source)
+    public static Structure[] Read(TextReader reader, string source) => Read(reader, source, Limits.Current);
+
+    /// <summary>Reads every frame from <paramref name="textReader"/> under <paramref name="limits"/> (atoms, values per frame, line length).</summary>
+    /// <exception cref="ExtXyzFormatException">The content is malformed or exceeds a limit; the message names source, line and field.</exception>
+    public static Structure[] Read(TextReader textReader, string source, Limits limits)
     {
-        ArgumentNullException.ThrowIfNull(reader);
+        ArgumentNullException.ThrowIfNull(textReader);
         ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(limits);
+        var reader = new LineReader(textReader, limits.MaxLineLength);
         var frames = new List<Structure>();
         var lineNo = 0;
         while (true)
         {
-            var header = reader.ReadLine();
+            var header = reader.ReadLine(source, lineNo + 1);
             lineNo++;
             if (header is null || header.Trim().Length == 0)
             {
@@ -79,19 +92,30 @@ public static class ExtXyz
                         throw new ExtXyzFormatException(source, lineNo, "atom count", 0, $"text after a blank line: '{Clip(header)}'");
                     }
 
-                    header = reader.ReadLine();
+                    header = reader.ReadLine(source, lineNo + 1);
                     lineNo++;
                 }
 
                 break;
             }
 
-            if (!int.TryParse(header.Trim(), NumberStyles.None, Inv, out var n))
+            var countText = header.Trim();
+            if (countText.Length == 0 || !countText.All(char.IsAsciiDigit))
             {
-                throw new ExtXyzFormatException(source, lineNo, "atom count", 0, $"expected a non-negative integer, got '{Clip(header.Trim())}'");
+                throw new ExtXyzFormatException(source, lineNo, "atom count", 0, $"expected a non-negative integer, got '{Clip(countText)}'");
             }
 
-            frames.Add(ReadFrame(reader, source, ref lineNo, n));
+            if (!long.TryParse(countText, NumberStyles.None, Inv, out var count) || count > limits.MaxAtoms)
+            {
+                throw new ExtXyzFormatException(source, lineNo, "atom count", 0, Limits.Exceeded("the atom count", count > 0 ? count : double.Parse(countText, Inv), limits.MaxAtoms, "QMMM_MAX_ATOMS"));
+            }
+
+            if (count > Array.MaxLength)
+            {
+                throw new ExtXyzFormatException(source, lineNo, "atom count", 0, $"the atom count {count} exceeds the largest array .NET can hold ({Array.MaxLength})");
+            }
+
+            frames.Add(ReadFrame(reader, source, ref lineNo, (int)count, limits));
         }
 
         return [.. frames];
@@ -325,9 +349,9 @@ public static class ExtXyz
         return result;
     }
 
-    private static Structure ReadFrame(TextReader reader, string source, ref int lineNo, int n)
+    private static Structure ReadFrame(LineReader reader, string source, ref int lineNo, int n, Limits limits)
     {
-        var comment = reader.ReadLine();
+        var comment = reader.ReadLine(source, lineNo + 1);
         lineNo++;
         if (comment is null)
         {
@@ -373,7 +397,7 @@ public static class ExtXyz
 
         // Columns.
         var properties = info.Remove("Properties", out var propText) ? propText! : "species:S:1:pos:R:3";
-        var columns = ParseProperties(properties, source, commentLine);
+        var columns = ParseProperties(properties, source, commentLine, limits.MaxLineLength);
 
         // Per-frame results.
         double? energy = null;
@@ -397,11 +421,27 @@ public static class ExtXyz
                 : new double[,] { { v[0], v[5], v[4] }, { v[5], v[1], v[3] }, { v[4], v[3], v[2] } };
         }
 
-        // Atom lines.
-        var total = columns.Sum(c => c.Width);
+        // Atom lines. Sizes in 64-bit, checked against the limits before anything is allocated.
+        var total = columns.Sum(c => (long)c.Width);
+        if (total > limits.MaxLineLength / 2)
+        {
+            throw new ExtXyzFormatException(source, commentLine, "Properties", 0, $"the columns declare {total} values per atom line, which cannot fit a line of at most {limits.MaxLineLength} characters (set QMMM_MAX_LINE to raise it)");
+        }
+
+        if ((long)n * total > limits.MaxValues)
+        {
+            throw new ExtXyzFormatException(source, commentLine, "Properties", 0, Limits.Exceeded($"the number of values of the frame ({n} atoms x {total} columns)", (double)n * total, limits.MaxValues, "QMMM_MAX_VALUES"));
+        }
+
+        var widest = columns.Max(c => c.Width);
+        if ((long)n * widest > Array.MaxLength)
+        {
+            throw new ExtXyzFormatException(source, commentLine, "Properties", 0, $"a column of {n} atoms x {widest} values exceeds the largest array .NET can hold ({Array.MaxLength})");
+        }
+
         // Arrays grow with the lines actually read, so a wrong (huge) atom count in a short file fails on the missing
         // lines, not on an allocation of the declared size.
-        var capacity = Math.Min(n, 4096);
+        var capacity = (int)Math.Min(n, Math.Max(1, 65536 / total));
         var data = columns.Select(c => NewArray(c.Kind, capacity * c.Width)).ToArray();
         string? lastString = null; // the previous string value, reused while equal (species repeat line after line)
         for (var atom = 0; atom < n; atom++)
@@ -417,7 +457,7 @@ public static class ExtXyz
                 }
             }
 
-            var line = reader.ReadLine();
+            var line = reader.ReadLine(source, lineNo + 1);
             lineNo++;
             if (line is null)
             {
@@ -446,7 +486,7 @@ public static class ExtXyz
             var extra = NextToken(span, ref at);
             if (!extra.IsEmpty)
             {
-                throw new ExtXyzFormatException(source, lineNo, "Properties", total + 1, $"the line has {CountTokens(span)} columns, Properties declares {total}: '{Clip(extra.ToString())}' is extra");
+                throw new ExtXyzFormatException(source, lineNo, "Properties", (int)total + 1, $"the line has {CountTokens(span)} columns, Properties declares {total}: '{Clip(extra.ToString())}' is extra");
             }
         }
 
@@ -497,8 +537,9 @@ public static class ExtXyz
 
     private readonly record struct ColumnSpec(string Name, XyzColumnKind Kind, int Width);
 
-    private static ColumnSpec[] ParseProperties(string text, string source, int line)
+    private static ColumnSpec[] ParseProperties(string text, string source, int line, long maxLineLength)
     {
+        var maxWidth = (int)Math.Min(int.MaxValue, maxLineLength / 2);
         var parts = text.Split(':');
         if (parts.Length % 3 != 0)
         {
@@ -514,6 +555,11 @@ public static class ExtXyz
                 throw new ExtXyzFormatException(source, line, "Properties", 0, $"empty column name in '{Clip(text)}'");
             }
 
+            if (name.Any(ch => char.IsWhiteSpace(ch) || char.IsControl(ch) || ch is '=' or '"' or '\'' or '\\' or '{' or '}' or '[' or ']'))
+            {
+                throw new ExtXyzFormatException(source, line, "Properties", 0, $"column name '{Clip(name)}' must not contain whitespace, '=', quotes, brackets or '\\'");
+            }
+
             XyzColumnKind kind = parts[p + 1] switch
             {
                 "R" => XyzColumnKind.Real,
@@ -522,9 +568,20 @@ public static class ExtXyz
                 "L" => XyzColumnKind.Logical,
                 _ => throw new ExtXyzFormatException(source, line, "Properties", 0, $"column '{name}': unknown type '{parts[p + 1]}' (expected R, I, S or L)"),
             };
-            if (!int.TryParse(parts[p + 2], NumberStyles.None, Inv, out var width) || width < 1)
+            var widthText = parts[p + 2];
+            if (widthText.Length == 0 || !widthText.All(char.IsAsciiDigit))
             {
-                throw new ExtXyzFormatException(source, line, "Properties", 0, $"column '{name}': expected a positive column count, got '{parts[p + 2]}'");
+                throw new ExtXyzFormatException(source, line, "Properties", 0, $"column '{name}': expected a positive column count, got '{Clip(widthText)}'");
+            }
+
+            if (!int.TryParse(widthText, NumberStyles.None, Inv, out var width) || width > maxWidth)
+            {
+                throw new ExtXyzFormatException(source, line, "Properties", 0, $"column '{name}': {Clip(widthText)} values per atom cannot fit a line of at most {maxWidth * 2} characters (set QMMM_MAX_LINE to raise it)");
+            }
+
+            if (width < 1)
+            {
+                throw new ExtXyzFormatException(source, line, "Properties", 0, $"column '{name}': expected a positive column count, got '{widthText}'");
             }
 
             if (specs.Any(s => s.Name == name))
