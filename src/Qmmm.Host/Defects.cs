@@ -290,32 +290,8 @@ public sealed partial class DefectSystem
     public RelaxationResult Relax(RelaxOptions? options = null, Action<RelaxProgress>? progress = null, CancellationToken cancellation = default)
     {
         options ??= new RelaxOptions();
-        if (!(options.Tolerance > 0))
-        {
-            throw new ArgumentException($"the tolerance must be positive, got {options.Tolerance.ToString(Inv)}", nameof(options));
-        }
-
-        var defaults = SolverSettings.Defaults;
-        var report = progress is null
-            ? defaults.Progress
-            : FuncConvert.FromAction<SolverProgress>(p => progress(new RelaxProgress(p.Method, p.Iteration, p.Value, p.Residual)));
-        var settings = new SolverSettings(
-            options.Tolerance,
-            options.MaxIterations,
-            options.MaxNewtonIterations,
-            defaults.NewtonSwitch,
-            defaults.Memory,
-            defaults.MaxStep,
-            defaults.DifferenceStep,
-            defaults.Symmetric,
-            report,
-            cancellation);
-        var ev = EvaluationSettings.Defaults;
-        if (options.Threads is { } t)
-        {
-            ev = new EvaluationSettings(t, ev.Chunks, ev.Generic, ev.Skin);
-        }
-
+        var settings = Settings(options, progress, cancellation);
+        var ev = Evaluation(options);
         var precond = options.Preconditioner ? PreconditionerKind.NewExp(ExpPreconditionerSettings.Defaults) : PreconditionerKind.NoPreconditioner;
         var r = Boundary.Run(() => Numerics.Relax.problem(settings, ev, precond, Model.Potential, Problem));
         double? ef = Spec.Defect.IsVacancy ? Numerics.Relax.formationEnergy(Model.Potential, Spec, r.Energy) : null;
